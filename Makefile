@@ -1,0 +1,38 @@
+# Thin wrappers: the work is in scripts/. Every target installs what it uses.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+UV := $(PYTHON) -m uv
+
+.PHONY: install run test lint bench services stop
+
+.venv/.installed: pyproject.toml uv.lock
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "uv==$(UV_VERSION)"
+	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+install: .venv/.installed
+
+## API and panel with demo data on http://127.0.0.1:8000
+run: install
+	scripts/run.sh
+
+## The whole suite against real PostgreSQL and Redis (started here when absent, stopped after)
+test: install
+	scripts/with-services.sh .run/test -- .venv/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	.venv/bin/ruff check src tests bench
+	.venv/bin/ruff format --check src tests bench
+	.venv/bin/mypy src
+
+## Concurrent holds through the API: holds/s, p50/p95 latency, double bookings (must be 0)
+bench: install
+	scripts/with-services.sh .run/test -- .venv/bin/python bench/holds.py $(BENCH_ARGS)
+
+## Development servers, left running (`make stop` stops them)
+services:
+	scripts/services.sh start .run/dev
+
+stop:
+	scripts/services.sh stop .run/dev

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `make run`: a local instance with demo data on http://127.0.0.1:8000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=.venv/bin
+
+if [ ! -f .env ]; then
+  # Made once per checkout and kept in .env (git-ignored): never committed, never per process.
+  secret=$($bin/python -c 'import secrets; print(secrets.token_urlsafe(48))')
+  sed -e "s|^ALOJAMIENTOS_ENV=.*|ALOJAMIENTOS_ENV=development|" \
+      -e "s|^SECRET_KEY=.*|SECRET_KEY=$secret|" .env.example > .env
+  echo "run: wrote .env for local development (edit it to point at real services)"
+fi
+set -a
+# shellcheck disable=SC1091
+. ./.env
+set +a
+
+if [ -z "${DATABASE_URL:-}" ]; then
+  scripts/services.sh start .run/dev
+  # shellcheck disable=SC1091
+  . .run/dev/services.env
+fi
+
+$bin/alojamientos db upgrade
+$bin/alojamientos db seed-demo
+
+if [ -z "${DEMO_OPERATOR_PASSWORD:-}" ]; then
+  DEMO_OPERATOR_PASSWORD=$($bin/python -c 'import secrets; print(secrets.token_urlsafe(12))')
+  if echo "$DEMO_OPERATOR_PASSWORD" | $bin/alojamientos users create operador@demo.local \
+       --name "Operador demo" --password-stdin; then
+    echo "DEMO_OPERATOR_PASSWORD=$DEMO_OPERATOR_PASSWORD" >> .env
+  fi
+fi
+echo "run: log in as operador@demo.local with the password in .env (DEMO_OPERATOR_PASSWORD)"
+echo "run: serving on http://127.0.0.1:8000 (API docs at /docs); Ctrl-C stops it"
+exec $bin/alojamientos serve --host 127.0.0.1 --port 8000

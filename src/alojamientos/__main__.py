@@ -1,0 +1,3 @@
+from alojamientos.cli import app
+
+app(prog_name="alojamientos")

@@ -1,0 +1,186 @@
+"""The `alojamientos` command: one Typer app; each command prints one line or fails with one."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
+
+from alojamientos.config import ConfigError, Settings, get_settings
+from alojamientos.errors import AppError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="alojamientos: cabin reservations")
+db_app = typer.Typer(no_args_is_help=True, help="Database migrations and demo data.")
+users_app = typer.Typer(no_args_is_help=True, help="Operator accounts.")
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Expected failures end the command with a one-line reason on stderr, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except (AppError, ConfigError) as exc:
+            raise fail(str(exc)) from None
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise fail(f"invalid configuration: {problems}") from None
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise fail(f"cannot reach the database: {reason}") from None
+
+    return wrapper
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def run(coro: Coroutine[Any, Any, R]) -> R:
+    return asyncio.run(coro)
+
+
+@app.command()
+@one_line_errors
+def serve(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Serve the JSON API and the operator panel."""
+    import uvicorn
+
+    from alojamientos.observability.logging import configure_logging
+
+    configure_logging(settings().log_level)
+    uvicorn.run(
+        "alojamientos.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+@db_app.command("upgrade")
+@one_line_errors
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from alembic import command
+
+    from alojamientos.migrations import alembic_config
+
+    command.upgrade(alembic_config(settings().database_url), revision)
+    typer.echo(f"database at {_current()}")
+
+
+@db_app.command("downgrade")
+@one_line_errors
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="target revision, or 'base'")],
+) -> None:
+    """Revert migrations down to REVISION."""
+    from alembic import command
+
+    from alojamientos.migrations import alembic_config
+
+    command.downgrade(alembic_config(settings().database_url), revision)
+    typer.echo(f"database at {_current() or 'base'}")
+
+
+@db_app.command("current")
+@one_line_errors
+def db_current() -> None:
+    """Print the database's migration revision and whether it is this code's head."""
+    from alojamientos.migrations import head_revision
+
+    current = _current()
+    state = "head" if current == head_revision() else f"not at head {head_revision()}"
+    typer.echo(f"{current or 'base'} ({state})")
+
+
+def _current() -> str | None:
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine, pool
+
+    from alojamientos.config import sqlalchemy_url
+
+    engine = create_engine(sqlalchemy_url(settings().database_url), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+@db_app.command("seed-demo")
+@one_line_errors
+def db_seed_demo() -> None:
+    """Load the demo units, season and stays into an empty database."""
+    from alojamientos.demo import load_demo
+
+    async def go() -> bool:
+        from alojamientos.db import Database
+
+        database = Database(settings())
+        try:
+            async with database.session_scope() as session:
+                return await load_demo(session)
+        finally:
+            await database.dispose()
+
+    typer.echo("demo data loaded" if run(go()) else "database already has units; demo not loaded")
+
+
+@users_app.command("create")
+@one_line_errors
+def users_create(
+    email: str,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input")
+    ] = False,
+    name: Annotated[str, typer.Option(help="display name")] = "",
+) -> None:
+    """Create an operator account."""
+    if not password_stdin:
+        raise fail("pass --password-stdin and the password on standard input", 2)
+    password = sys.stdin.readline().rstrip("\r\n")
+    from alojamientos.auth.service import auth
+
+    cfg = settings()
+
+    async def go() -> int:
+        from alojamientos.db import Database
+
+        database = Database(cfg)
+        try:
+            async with database.session_scope() as session:
+                operator = await auth.create_operator(session, email, password, name=name)
+                return operator.id
+        finally:
+            await database.dispose()
+
+    try:
+        operator_id = run(go())
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"operator {email.strip().lower()} created (id {operator_id})")

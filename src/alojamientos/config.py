@@ -1,0 +1,104 @@
+"""The one settings object. Read from the environment (and `.env`), validated once at startup."""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    development = "development"
+    testing = "testing"
+    production = "production"
+
+
+class ConfigError(Exception):
+    """Settings that cannot run: the message names the variable."""
+
+
+def sqlalchemy_url(url: str, *, driver: str = "psycopg") -> str:
+    """`postgresql://…` (what operators write) → the SQLAlchemy URL for our driver."""
+    for prefix in (
+        "postgresql+psycopg://",
+        "postgresql+asyncpg://",
+        "postgresql://",
+        "postgres://",
+    ):
+        if url.startswith(prefix):
+            return f"postgresql+{driver}://" + url[len(prefix) :]
+    raise ConfigError(f"DATABASE_URL must be a postgresql:// URL, got {url.split(':', 1)[0]}://…")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    env: Environment = Field(default=Environment.production, alias="ALOJAMIENTOS_ENV")
+    database_url: str = "postgresql://aloj@127.0.0.1:5432/alojamientos"
+    database_pool_size: int = 10
+    database_max_overflow: int = 20
+    redis_url: str | None = "redis://127.0.0.1:6379/0"
+    secret_key: SecretStr | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+    access_token_minutes: int = 12 * 60
+    log_level: str = "INFO"
+    backup_dir: Path = Path("./backups")
+
+    whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    mercadopago_api_base: str = "https://api.mercadopago.com"
+    mercadopago_access_token: SecretStr | None = None
+    mercadopago_webhook_secret: SecretStr | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str | None = None
+    smtp_starttls: bool = True
+    operator_email: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str) -> str:
+        sqlalchemy_url(value)
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="after")
+    def _enforce_secrets(self) -> Self:
+        if self.env is Environment.development:
+            return self
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        if len(key) < 32 or key.lower() in {"changeme", "change-me", "secret"}:
+            raise ValueError(
+                "SECRET_KEY must be set to a random value of at least 32 characters "
+                f"when ALOJAMIENTOS_ENV={self.env.value}"
+            )
+        return self
+
+    @property
+    def signing_key(self) -> str:
+        if self.secret_key is None:
+            raise ConfigError("SECRET_KEY is not set")
+        return self.secret_key.get_secret_value()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Environment first, then the file named by ALOJAMIENTOS_ENV_FILE (default `.env`; empty: none)."""
+    env_file = os.environ.get("ALOJAMIENTOS_ENV_FILE", ".env") or None
+    return Settings(_env_file=env_file)

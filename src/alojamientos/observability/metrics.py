@@ -1,0 +1,77 @@
+"""Prometheus metrics: HTTP traffic by route, reservation transitions, swallowed errors."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import Counter, Histogram
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HTTP_REQUESTS = Counter(
+    "alojamientos_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "alojamientos_http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+RESERVATION_TRANSITIONS = Counter(
+    "alojamientos_reservation_transitions_total",
+    "Committed reservation state changes",
+    ["from_status", "to_status"],
+)
+ERRORS = Counter("alojamientos_errors_total", "Exceptions handled without propagating, by where", ["where"])
+
+_PENDING = "alojamientos.pending_transitions"
+
+
+def count_transition(session: AsyncSession, from_status: str | None, to_status: str) -> None:
+    """Count a transition once its transaction commits (a rollback forgets it)."""
+    session.sync_session.info.setdefault(_PENDING, []).append((from_status or "new", to_status))
+
+
+@event.listens_for(Session, "after_commit")
+def _flush_transitions(session: Session) -> None:
+    for from_status, to_status in session.info.pop(_PENDING, ()):
+        RESERVATION_TRANSITIONS.labels(from_status, to_status).inc()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_transitions(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+class MetricsMiddleware:
+    """Counts and times every request under its route template (never the raw path)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = _route_template(scope)
+            HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
+            HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
+
+
+def _route_template(scope: Scope) -> str:
+    path = getattr(scope.get("route"), "path", None)
+    return f"{scope.get('root_path', '')}{path}" if isinstance(path, str) else "unmatched"

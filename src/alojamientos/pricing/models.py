@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from datetime import date, time
+from decimal import Decimal
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Identity,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    Time,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from alojamientos.kit.models import Base, TimestampMixin
+
+
+class PriceSettings(TimestampMixin, Base):
+    """The complex's pricing and policy rules: one row, created by the migration with defaults."""
+
+    __tablename__ = "price_settings"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="singleton"),
+        CheckConstraint("weekend_multiplier > 0", name="weekend_multiplier_positive"),
+        CheckConstraint("deposit_percent between 0 and 100", name="deposit_percent_range"),
+        CheckConstraint("extra_guest_fee >= 0", name="extra_guest_fee_non_negative"),
+        CheckConstraint("default_min_nights >= 1", name="default_min_nights_positive"),
+        CheckConstraint(
+            "hold_minutes_mercadopago > 0 and hold_hours_transfer > 0", name="hold_windows_positive"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, server_default=text("1"))
+    weekend_multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3), server_default=text("1.200"))
+    default_min_nights: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    extra_guest_fee: Mapped[Decimal] = mapped_column(Numeric(12, 2), server_default=text("0"))
+    deposit_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), server_default=text("30"))
+    hold_minutes_mercadopago: Mapped[int] = mapped_column(Integer, server_default=text("60"))
+    hold_hours_transfer: Mapped[int] = mapped_column(Integer, server_default=text("24"))
+    check_in_time: Mapped[time] = mapped_column(Time, server_default=text("'14:00'"))
+    check_out_time: Mapped[time] = mapped_column(Time, server_default=text("'10:00'"))
+    timezone: Mapped[str] = mapped_column(String(64), server_default=text("'America/Argentina/Buenos_Aires'"))
+    cancellation_policy: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    bank_transfer_details: Mapped[str] = mapped_column(Text, server_default=text("''"))
+
+
+class Season(TimestampMixin, Base):
+    """A date range `[start_date, end_date)` with its own nightly price or a multiplier."""
+
+    __tablename__ = "seasons"
+    __table_args__ = (
+        CheckConstraint("end_date > start_date", name="range_not_empty"),
+        CheckConstraint("(price_per_night is null) <> (multiplier is null)", name="price_or_multiplier"),
+        CheckConstraint("price_per_night is null or price_per_night >= 0", name="price_non_negative"),
+        CheckConstraint("multiplier is null or multiplier > 0", name="multiplier_positive"),
+        CheckConstraint("min_nights is null or min_nights >= 1", name="min_nights_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    accommodation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accommodations.id", ondelete="CASCADE"), index=True
+    )
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    price_per_night: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    multiplier: Mapped[Decimal | None] = mapped_column(Numeric(6, 3))
+    min_nights: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,152 @@
+"""Pure pricing: a stay, a unit's prices and the complex's rules in, a quote out. No I/O, no clock.
+
+A night is the date it starts on. Its base is the unit's base price, or, when seasons cover it, the
+highest price any of them gives (a season sets a price or multiplies the unit's base): taking the
+maximum makes the result independent of the order rules are listed in. Friday and Saturday nights,
+and the night before an Argentine national holiday, are weekend nights and get the weekend
+multiplier. Guests above the unit's base occupancy pay the extra-guest fee per night. Each night is
+rounded to the centavo once; the total is the sum of the nights, and the deposit is a percentage of
+the total, rounded once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from alojamientos.kit.money import round_money
+
+FRIDAY, SATURDAY = 4, 5
+
+
+@dataclass(frozen=True, slots=True)
+class UnitPricing:
+    base_price: Decimal
+    base_occupancy: int
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonRule:
+    """Covers nights in `[start, end)`; exactly one of `price` and `multiplier` is set."""
+
+    name: str
+    start: date
+    end: date
+    price: Decimal | None = None
+    multiplier: Decimal | None = None
+    min_nights: int | None = None
+
+    def covers(self, night: date) -> bool:
+        return self.start <= night < self.end
+
+    def night_base(self, unit: UnitPricing) -> Decimal:
+        if self.price is not None:
+            return self.price
+        assert self.multiplier is not None
+        return unit.base_price * self.multiplier
+
+
+@dataclass(frozen=True, slots=True)
+class PricingRules:
+    weekend_multiplier: Decimal = Decimal("1")
+    extra_guest_fee: Decimal = Decimal("0")
+    deposit_percent: Decimal = Decimal("30")
+    default_min_nights: int = 1
+    seasons: Sequence[SeasonRule] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Night:
+    date: date
+    base: Decimal
+    season: str | None
+    weekend: bool
+    extra_guests: int
+    extra_guest_fee: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    check_in: date
+    check_out: date
+    guests: int
+    nights: tuple[Night, ...]
+    total: Decimal
+    deposit_percent: Decimal
+    deposit: Decimal
+    min_nights: int
+
+    @property
+    def meets_min_nights(self) -> bool:
+        return len(self.nights) >= self.min_nights
+
+
+def stay_nights(check_in: date, check_out: date) -> Iterable[date]:
+    night = check_in
+    while night < check_out:
+        yield night
+        night += timedelta(days=1)
+
+
+def is_weekend_night(night: date, holidays: Container[date]) -> bool:
+    return night.weekday() in (FRIDAY, SATURDAY) or (night + timedelta(days=1)) in holidays
+
+
+def min_nights_for(check_in: date, rules: PricingRules) -> int:
+    """The stricter of the default and every season covering the check-in night."""
+    seasonal = (s.min_nights for s in rules.seasons if s.min_nights and s.covers(check_in))
+    return max([rules.default_min_nights, *seasonal])
+
+
+def quote(
+    *,
+    check_in: date,
+    check_out: date,
+    guests: int,
+    unit: UnitPricing,
+    rules: PricingRules,
+    holidays: Container[date],
+) -> Quote:
+    if check_out <= check_in:
+        raise ValueError("check_out must be after check_in")
+    if guests < 1:
+        raise ValueError("guests must be at least 1")
+    extra_guests = max(0, guests - unit.base_occupancy)
+    extra_fee = rules.extra_guest_fee * extra_guests
+    nights = []
+    for night in stay_nights(check_in, check_out):
+        covering = [s for s in rules.seasons if s.covers(night)]
+        base, season = unit.base_price, None
+        for s in covering:
+            candidate = s.night_base(unit)
+            # Highest price wins; the name breaks exact ties so the result never depends on order.
+            if season is None or (candidate, s.name) > (base, season):
+                base, season = candidate, s.name
+        weekend = is_weekend_night(night, holidays)
+        multiplier = rules.weekend_multiplier if weekend else Decimal(1)
+        amount = round_money(base * multiplier + extra_fee)
+        nights.append(
+            Night(
+                date=night,
+                base=round_money(base),
+                season=season,
+                weekend=weekend,
+                extra_guests=extra_guests,
+                extra_guest_fee=round_money(extra_fee),
+                amount=amount,
+            )
+        )
+    total = sum((n.amount for n in nights), Decimal("0.00"))
+    return Quote(
+        check_in=check_in,
+        check_out=check_out,
+        guests=guests,
+        nights=tuple(nights),
+        total=total,
+        deposit_percent=rules.deposit_percent,
+        deposit=round_money(total * rules.deposit_percent / 100),
+        min_nights=min_nights_for(check_in, rules),
+    )

@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query
+from sqlalchemy import select
+
+from alojamientos.auth.deps import CurrentOperator
+from alojamientos.db import SessionDep
+from alojamientos.errors import Conflict, InvalidInput
+from alojamientos.pricing.rules import Quote
+from alojamientos.reservations import repository
+from alojamientos.reservations.models import (
+    Accommodation,
+    ReservationSource,
+    ReservationStatus,
+)
+from alojamientos.reservations.schemas import (
+    AccommodationCreate,
+    AccommodationOut,
+    AvailabilityOut,
+    AvailableUnit,
+    CancelRequest,
+    NightOut,
+    QuoteOut,
+    QuoteRequest,
+    ReservationCreate,
+    ReservationDetail,
+    ReservationList,
+    ReservationOut,
+)
+from alojamientos.reservations.service import NewStay
+from alojamientos.reservations.service import reservation as reservation_service
+
+router = APIRouter(prefix="/api/v1", tags=["reservations"])
+
+
+def _actor(operator: CurrentOperator) -> str:
+    return f"operator:{operator.email}"
+
+
+def _quote_out(accommodation_id: int, quote: Quote) -> QuoteOut:
+    return QuoteOut(
+        accommodation_id=accommodation_id,
+        check_in=quote.check_in,
+        check_out=quote.check_out,
+        guests=quote.guests,
+        nights=[NightOut.model_validate(night) for night in quote.nights],
+        total=quote.total,
+        deposit_percent=quote.deposit_percent,
+        deposit=quote.deposit,
+        min_nights=quote.min_nights,
+    )
+
+
+def _range_or_422(start: date, end: date, names: str) -> None:
+    if end <= start:
+        raise InvalidInput(f"{names} must be a non-empty range")
+
+
+@router.post("/accommodations", status_code=201, response_model=AccommodationOut)
+async def create_accommodation(
+    body: AccommodationCreate, session: SessionDep, operator: CurrentOperator
+) -> Accommodation:
+    if await session.scalar(select(Accommodation.id).where(Accommodation.name == body.name)):
+        raise Conflict(f"a unit named {body.name!r} already exists", field="name")
+    data = body.model_dump()
+    data["base_occupancy"] = data["base_occupancy"] or min(2, body.capacity)
+    unit = Accommodation(**data)
+    session.add(unit)
+    await session.flush()
+    return unit
+
+
+@router.get("/accommodations", response_model=list[AccommodationOut])
+async def list_accommodations(session: SessionDep, operator: CurrentOperator) -> list[Accommodation]:
+    return list(await session.scalars(select(Accommodation).order_by(Accommodation.id)))
+
+
+@router.get("/availability", response_model=AvailabilityOut)
+async def availability(
+    session: SessionDep,
+    operator: CurrentOperator,
+    check_in: date,
+    check_out: date,
+    guests: Annotated[int, Query(ge=1, le=50)],
+) -> AvailabilityOut:
+    _range_or_422(check_in, check_out, "check_in..check_out")
+    offers = await reservation_service.availability(session, check_in, check_out, guests)
+    return AvailabilityOut(
+        check_in=check_in,
+        check_out=check_out,
+        guests=guests,
+        available=[
+            AvailableUnit(
+                accommodation=AccommodationOut.model_validate(o.accommodation),
+                quote=_quote_out(o.accommodation.id, o.quote),
+            )
+            for o in offers
+        ],
+    )
+
+
+@router.post("/quotes", response_model=QuoteOut)
+async def create_quote(body: QuoteRequest, session: SessionDep, operator: CurrentOperator) -> QuoteOut:
+    unit = await reservation_service.accommodation(session, body.accommodation_id)
+    quote = await reservation_service.checked_quote(session, unit, body.check_in, body.check_out, body.guests)
+    return _quote_out(unit.id, quote)
+
+
+@router.post("/reservations", status_code=201, response_model=ReservationDetail)
+async def create_reservation(
+    body: ReservationCreate, session: SessionDep, operator: CurrentOperator
+) -> object:
+    created = await reservation_service.hold(
+        session,
+        NewStay(
+            accommodation_id=body.accommodation_id,
+            check_in=body.check_in,
+            check_out=body.check_out,
+            guests=body.guests,
+            guest_name=body.guest_name,
+            guest_phone=body.guest_phone,
+            guest_email=body.guest_email,
+            source=ReservationSource.admin,
+            status=ReservationStatus(body.status),
+            payment_method=body.payment_method,
+            notes=body.notes,
+        ),
+        actor=_actor(operator),
+    )
+    return await reservation_service.get(session, created.code)
+
+
+@router.get("/reservations", response_model=ReservationList)
+async def list_reservations(
+    session: SessionDep,
+    operator: CurrentOperator,
+    status: ReservationStatus | None = None,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ReservationList:
+    if from_ and to:
+        _range_or_422(from_, to, "from..to")
+    query = repository.listing(
+        status=status.value if status else None, from_=from_, to=to, limit=limit, offset=offset
+    )
+    items = list(await session.scalars(query))
+    count = await session.scalar(repository.count_of(query)) or 0
+    return ReservationList(items=[ReservationOut.model_validate(r) for r in items], count=count)
+
+
+@router.get("/reservations/{code}", response_model=ReservationDetail)
+async def get_reservation(code: str, session: SessionDep, operator: CurrentOperator) -> object:
+    return await reservation_service.get(session, code)
+
+
+@router.post("/reservations/{code}/confirm", response_model=ReservationOut)
+async def confirm_reservation(code: str, session: SessionDep, operator: CurrentOperator) -> object:
+    return await reservation_service.confirm(session, code, actor=_actor(operator))
+
+
+@router.post("/reservations/{code}/cancel", response_model=ReservationOut)
+async def cancel_reservation(
+    code: str,
+    session: SessionDep,
+    operator: CurrentOperator,
+    body: Annotated[CancelRequest | None, Body()] = None,
+) -> object:
+    return await reservation_service.cancel(
+        session, code, actor=_actor(operator), reason=body.reason if body else None
+    )

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from alojamientos.errors import Conflict, InvalidInput, NotFound
+
+
+class DatesUnavailable(Conflict):
+    code = "dates_unavailable"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class AccommodationNotFound(NotFound):
+    code = "accommodation_not_found"
+
+
+class ReservationNotFound(NotFound):
+    code = "reservation_not_found"
+
+
+class TooManyGuests(InvalidInput):
+    code = "too_many_guests"
+
+
+class PastDates(InvalidInput):
+    code = "past_dates"
+
+
+class MinimumStay(InvalidInput):
+    code = "minimum_stay"
+
+
+class AccommodationInactive(InvalidInput):
+    code = "accommodation_inactive"

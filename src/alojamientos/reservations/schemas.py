@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
+
+from alojamientos.kit.phone import InvalidPhone, to_e164
+
+Money = Annotated[Decimal, PlainSerializer(lambda d: str(d), return_type=str, when_used="json")]
+
+
+def _e164(value: str) -> str:
+    try:
+        return to_e164(value)
+    except InvalidPhone as exc:
+        raise ValueError(str(exc)) from exc
+
+
+Phone = Annotated[str, AfterValidator(_e164)]
+
+
+class Stay(BaseModel):
+    check_in: date
+    check_out: date
+
+    @model_validator(mode="after")
+    def _check_out_after_check_in(self) -> Self:
+        if self.check_out <= self.check_in:
+            raise ValueError("check_out must be after check_in")
+        return self
+
+
+class AccommodationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=120)
+    capacity: int = Field(ge=1, le=50)
+    base_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    base_occupancy: int | None = Field(default=None, ge=1)
+    description: str = ""
+    amenities: list[str] = []
+    check_in_instructions: str = ""
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _occupancy_within_capacity(self) -> Self:
+        if self.base_occupancy is not None and self.base_occupancy > self.capacity:
+            raise ValueError("base_occupancy cannot exceed capacity")
+        return self
+
+
+class AccommodationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    capacity: int
+    base_occupancy: int
+    base_price: Money
+    description: str
+    amenities: list[str]
+    check_in_instructions: str
+    active: bool
+
+
+class NightOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    date: date
+    base: Money
+    season: str | None
+    weekend: bool
+    extra_guests: int
+    extra_guest_fee: Money
+    amount: Money
+
+
+class QuoteRequest(Stay):
+    accommodation_id: int
+    guests: int = Field(ge=1)
+
+
+class QuoteOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    accommodation_id: int
+    check_in: date
+    check_out: date
+    guests: int
+    nights: list[NightOut]
+    total: Money
+    deposit_percent: Money
+    deposit: Money
+    min_nights: int
+
+
+class AvailableUnit(BaseModel):
+    accommodation: AccommodationOut
+    quote: QuoteOut
+
+
+class AvailabilityOut(BaseModel):
+    check_in: date
+    check_out: date
+    guests: int
+    available: list[AvailableUnit]
+
+
+class ReservationCreate(Stay):
+    model_config = ConfigDict(extra="forbid")
+
+    accommodation_id: int
+    guests: int = Field(ge=1)
+    guest_name: str = Field(min_length=1, max_length=200)
+    guest_phone: Phone
+    guest_email: EmailStr | None = None
+    status: Literal["pre_reserved", "confirmed"] = "pre_reserved"
+    payment_method: Literal["mercadopago", "transfer"] = "transfer"
+    notes: str = ""
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    from_status: str | None
+    to_status: str
+    actor: str
+    reason: str | None
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class ReservationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    accommodation_id: int
+    check_in: date
+    check_out: date
+    guests: int
+    guest_name: str
+    guest_phone: str | None
+    guest_email: str | None
+    status: str
+    source: str
+    total_amount: Money
+    deposit_amount: Money
+    paid_amount: Money
+    expires_at: datetime | None
+    notes: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReservationDetail(ReservationOut):
+    events: list[EventOut]
+
+
+class ReservationList(BaseModel):
+    items: list[ReservationOut]
+    count: int
