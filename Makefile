@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 UV_VERSION := 0.13.9
 UV := $(PYTHON) -m uv
 
-.PHONY: install run test lint bench services stop
+.PHONY: install run test lint bench bench-webhook bench-nlu services stop
 
 .venv/.installed: pyproject.toml uv.lock
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "uv==$(UV_VERSION)"
@@ -29,6 +29,14 @@ lint: install
 ## Concurrent holds through the API: holds/s, p50/p95 latency, double bookings (must be 0)
 bench: install
 	scripts/with-services.sh .run/test -- .venv/bin/python bench/holds.py $(BENCH_ARGS)
+
+## WhatsApp webhook-to-reply latency at a steady inbound rate
+bench-webhook: install
+	scripts/with-services.sh .run/test -- .venv/bin/python bench/webhook.py $(BENCH_ARGS)
+
+## NLU accuracy on the labelled corpus, and messages/s
+bench-nlu: install
+	.venv/bin/python bench/nlu.py $(BENCH_ARGS)
 
 ## Development servers, left running (`make stop` stops them)
 services:

@@ -20,6 +20,8 @@ os.environ["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
 os.environ["ALOJAMIENTOS_ENV"] = "testing"
 os.environ["SECRET_KEY"] = "tests-only-signing-key-not-a-secret-0123456789"
 os.environ["LOG_LEVEL"] = "WARNING"
+os.environ["WHATSAPP_APP_SECRET"] = "whatsapp-test-app-secret"
+os.environ["WHATSAPP_VERIFY_TOKEN"] = "whatsapp-test-verify-token"
 os.environ["ALOJAMIENTOS_ENV_FILE"] = ""  # a developer's .env must not leak into tests
 
 pytest_plugins = ["tests.fixtures.database", "tests.fixtures.api", "tests.fixtures.server"]

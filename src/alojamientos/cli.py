@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from alojamientos.config import ConfigError, Settings, get_settings
+from alojamientos.conversation.nlu_cli import nlu_app
 from alojamientos.errors import AppError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="alojamientos: cabin reservations")
@@ -20,6 +21,11 @@ db_app = typer.Typer(no_args_is_help=True, help="Database migrations and demo da
 users_app = typer.Typer(no_args_is_help=True, help="Operator accounts.")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(nlu_app, name="nlu")
+flags_app = typer.Typer(
+    no_args_is_help=True, help="Feature flags, effective in every process without a restart."
+)
+app.add_typer(flags_app, name="flags")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -55,6 +61,21 @@ def settings() -> Settings:
 
 def run(coro: Coroutine[Any, Any, R]) -> R:
     return asyncio.run(coro)
+
+
+def _with_session(cfg: Settings, work: Callable[[Any], Coroutine[Any, Any, R]]) -> R:
+    """Runs `work(session)` in one transaction against the configured database."""
+    from alojamientos.db import Database
+
+    async def go() -> R:
+        database = Database(cfg)
+        try:
+            async with database.session_scope() as session:
+                return await work(session)
+        finally:
+            await database.dispose()
+
+    return run(go())
 
 
 @app.command()
@@ -138,17 +159,8 @@ def db_seed_demo() -> None:
     """Load the demo units, season and stays into an empty database."""
     from alojamientos.demo import load_demo
 
-    async def go() -> bool:
-        from alojamientos.db import Database
-
-        database = Database(settings())
-        try:
-            async with database.session_scope() as session:
-                return await load_demo(session)
-        finally:
-            await database.dispose()
-
-    typer.echo("demo data loaded" if run(go()) else "database already has units; demo not loaded")
+    loaded = _with_session(settings(), load_demo)
+    typer.echo("demo data loaded" if loaded else "database already has units; demo not loaded")
 
 
 @users_app.command("create")
@@ -168,19 +180,128 @@ def users_create(
 
     cfg = settings()
 
-    async def go() -> int:
-        from alojamientos.db import Database
-
-        database = Database(cfg)
-        try:
-            async with database.session_scope() as session:
-                operator = await auth.create_operator(session, email, password, name=name)
-                return operator.id
-        finally:
-            await database.dispose()
+    async def work(session: Any) -> int:
+        operator = await auth.create_operator(session, email, password, name=name)
+        return operator.id
 
     try:
-        operator_id = run(go())
+        operator_id = _with_session(cfg, work)
     except ValueError as exc:
         raise fail(str(exc)) from None
     typer.echo(f"operator {email.strip().lower()} created (id {operator_id})")
+
+
+@app.command()
+@one_line_errors
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="run what is due now, then exit")] = False,
+) -> None:
+    """Background jobs: message delivery, inbound processing, hold expiry, and the rest."""
+    import signal
+
+    import httpx
+
+    import alojamientos.tasks  # noqa: F401 - registers every domain's jobs
+    from alojamientos.db import Database
+    from alojamientos.jobs.worker import Worker
+    from alojamientos.kit.clock import utc_now
+    from alojamientos.observability.logging import configure_logging
+
+    cfg = settings()
+    configure_logging(cfg.log_level)
+
+    async def go() -> int:
+        database = Database(cfg)
+        try:
+            async with httpx.AsyncClient() as http:
+                runner = Worker(cfg, database, http)
+                if once:
+                    await runner.run_periodic(utc_now(), force=True)
+                    return await runner.run_pending()
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    loop.add_signal_handler(sig, stop.set)
+                await runner.run_forever(stop)
+                return 0
+        finally:
+            await database.dispose()
+
+    ran = run(go())
+    if once:
+        typer.echo(f"ran {ran} job(s)")
+
+
+@app.command()
+@one_line_errors
+def chat(
+    phone: Annotated[str, typer.Option(help="the guest number to chat as")] = "+5492944000000",
+) -> None:
+    """Talk to the WhatsApp bot in the terminal (same engine, same records)."""
+    from alojamientos.conversation.chat import run as run_chat
+    from alojamientos.db import Database
+    from alojamientos.kit.phone import InvalidPhone, to_e164
+
+    try:
+        number = to_e164(phone)
+    except InvalidPhone as exc:
+        raise fail(f"{phone!r} is not a phone number: {exc}") from None
+    cfg = settings()
+
+    def read() -> str | None:
+        try:
+            return input("vos> ")
+        except EOFError:
+            return None
+
+    async def go() -> None:
+        database = Database(cfg)
+        try:
+            await run_chat(database, number, read, typer.echo)
+        finally:
+            await database.dispose()
+
+    run(go())
+
+
+@flags_app.command("list")
+@one_line_errors
+def flags_list(
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Every flag with its state."""
+    import json
+
+    from alojamientos.ops.flags import flags
+
+    async def work(session: Any) -> list[dict[str, Any]]:
+        return [
+            {"name": f.name, "enabled": f.enabled, "description": f.description}
+            for f in await flags.all(session)
+        ]
+
+    rows = _with_session(settings(), work)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        typer.echo(f"{row['name']:<24} {'on ' if row['enabled'] else 'off'}  {row['description']}")
+
+
+@flags_app.command("set")
+@one_line_errors
+def flags_set(name: str, state: Annotated[str, typer.Argument(help="on or off")]) -> None:
+    """Switch a flag on or off (audited; live in every process within seconds)."""
+    import getpass
+
+    from alojamientos.ops.flags import flags
+
+    if state not in ("on", "off"):
+        raise fail(f"state must be 'on' or 'off', not {state!r}", 2)
+
+    async def work(session: Any) -> bool:
+        flag = await flags.set(session, name, state == "on", actor=f"cli:{getpass.getuser()}")
+        return flag.enabled
+
+    enabled = _with_session(settings(), work)
+    typer.echo(f"{name} is now {'on' if enabled else 'off'}")

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     whatsapp_access_token: SecretStr | None = None
     whatsapp_app_secret: SecretStr | None = None
     whatsapp_verify_token: SecretStr | None = None
+    # An approved UTILITY template with one body parameter, for messages outside the 24-hour window.
+    whatsapp_template_name: str = "aviso_reserva"
+    whatsapp_template_language: str = "es_AR"
     mercadopago_api_base: str = "https://api.mercadopago.com"
     mercadopago_access_token: SecretStr | None = None
     mercadopago_webhook_secret: SecretStr | None = None

@@ -17,12 +17,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alojamientos import __version__
 from alojamientos.auth.api import router as auth_router
+from alojamientos.channels.whatsapp.webhook import router as whatsapp_router
 from alojamientos.config import Settings, get_settings
+from alojamientos.conversation.api import router as conversation_router
 from alojamientos.db import Database
 from alojamientos.errors import AppError
+from alojamientos.jobs.api import router as jobs_router
 from alojamientos.observability.health import health
 from alojamientos.observability.logging import RequestIdMiddleware
 from alojamientos.observability.metrics import ERRORS, MetricsMiddleware
+from alojamientos.ops.api import router as flags_router
 from alojamientos.reservations.api import router as reservations_router
 
 log = logging.getLogger(__name__)
@@ -140,6 +144,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app)
     app.include_router(auth_router)
     app.include_router(reservations_router)
+    app.include_router(conversation_router)
+    app.include_router(whatsapp_router)
+    app.include_router(jobs_router)
+    app.include_router(flags_router)
 
     @app.get("/api/v1/healthz", tags=["ops"])
     async def healthz(request: Request) -> JSONResponse:

@@ -1,14 +1,25 @@
 """Every table, imported in one place for Alembic and for tests."""
 
 from alojamientos.auth.models import Operator
+from alojamientos.conversation.models import BotAnswer, Conversation, ConversationMessage
+from alojamientos.jobs.models import Job
 from alojamientos.kit.models import Base
+from alojamientos.notifications.models import OperatorAlert
+from alojamientos.ops.models import FeatureFlag, FlagChange
 from alojamientos.pricing.models import PriceSettings, Season
 from alojamientos.reservations.models import Accommodation, Reservation, ReservationEvent
 
 __all__ = [
     "Accommodation",
     "Base",
+    "BotAnswer",
+    "Conversation",
+    "ConversationMessage",
+    "FeatureFlag",
+    "FlagChange",
+    "Job",
     "Operator",
+    "OperatorAlert",
     "PriceSettings",
     "Reservation",
     "ReservationEvent",

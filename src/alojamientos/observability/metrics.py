@@ -24,6 +24,7 @@ RESERVATION_TRANSITIONS = Counter(
     "Committed reservation state changes",
     ["from_status", "to_status"],
 )
+JOBS = Counter("alojamientos_jobs_total", "Background jobs run, by kind and outcome", ["kind", "outcome"])
 ERRORS = Counter("alojamientos_errors_total", "Exceptions handled without propagating, by where", ["where"])
 
 _PENDING = "alojamientos.pending_transitions"

@@ -1,0 +1,83 @@
+"""Worker jobs for WhatsApp: process a stored inbound message, deliver an outbound one."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+
+from alojamientos.channels.whatsapp.client import WhatsAppClient, WindowClosed
+from alojamientos.channels.whatsapp.payloads import outbound, template
+from alojamientos.channels.whatsapp.service import PROCESS_INBOUND, process_inbound
+from alojamientos.conversation.messages import Reply
+from alojamientos.conversation.models import Conversation, ConversationMessage
+from alojamientos.conversation.service import WHATSAPP_SEND, conversations
+from alojamientos.jobs.worker import GiveUp, JobContext, handler
+from alojamientos.kit.clock import utc_now
+
+log = logging.getLogger(__name__)
+SERVICE_WINDOW = timedelta(hours=24)
+
+
+@handler(PROCESS_INBOUND)
+async def process_inbound_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    await process_inbound(ctx.db, int(payload["message_id"]))
+
+
+@handler(WHATSAPP_SEND)
+async def send_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Delivers one queued outbound message; a message that already has a wamid is never sent again."""
+    async with ctx.db.session_scope() as session:
+        message = await session.get(ConversationMessage, int(payload["message_id"]))
+        # A wamid means Meta accepted it: never again. "failed" without one is our own give-up,
+        # which the operator may retry from the dead-letter list.
+        if (
+            message is None
+            or message.wamid is not None
+            or message.delivery_status not in ("queued", "failed")
+        ):
+            return
+        conversation = await session.get_one(Conversation, message.conversation_id)
+        phone, last_inbound = conversation.phone, conversation.last_inbound_at
+        reply = Reply.from_json(message.payload)
+    settings = ctx.settings
+    window_open = last_inbound is not None and utc_now() - last_inbound < SERVICE_WINDOW
+    body = (
+        outbound(phone, reply)
+        if window_open
+        else template(phone, reply.text, settings.whatsapp_template_name, settings.whatsapp_template_language)
+    )
+    client = WhatsAppClient(settings, ctx.http)
+    try:
+        try:
+            wamid = await client.send(body)
+        except WindowClosed:
+            if not window_open:
+                raise
+            # Meta's known issue: the window can close early. The template always may go.
+            log.info("whatsapp.window_closed_fallback", extra={"message_id": message.id})
+            wamid = await client.send(
+                template(
+                    phone, reply.text, settings.whatsapp_template_name, settings.whatsapp_template_language
+                )
+            )
+    except GiveUp as exc:
+        async with ctx.db.session_scope() as session:
+            await session.execute(
+                update(ConversationMessage)
+                .where(ConversationMessage.id == message.id)
+                .values(delivery_status="failed", delivery_error=str(exc)[:500])
+            )
+            await conversations.alert(
+                session, "whatsapp_failed", f"No se pudo enviar un mensaje de WhatsApp a {phone}",
+                phone=phone, message_id=message.id, error=str(exc)[:300],
+            )  # fmt: skip
+        raise
+    async with ctx.db.session_scope() as session:
+        await session.execute(
+            update(ConversationMessage)
+            .where(ConversationMessage.id == message.id, ConversationMessage.wamid.is_(None))
+            .values(wamid=wamid, delivery_status="sent")
+        )

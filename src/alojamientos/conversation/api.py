@@ -1,0 +1,175 @@
+"""The operator's side of conversations: read threads, take over, reply, release; bot answers; alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from alojamientos.auth.deps import CurrentOperator
+from alojamientos.conversation.messages import Reply
+from alojamientos.conversation.models import BotAnswer, Conversation, ConversationMessage
+from alojamientos.conversation.service import conversations
+from alojamientos.db import SessionDep
+from alojamientos.errors import InvalidInput, NotFound
+from alojamientos.kit.clock import utc_now
+from alojamientos.kit.phone import InvalidPhone, to_e164
+from alojamientos.notifications.models import OperatorAlert
+
+router = APIRouter(prefix="/api/v1", tags=["conversations"])
+PhonePath = Annotated[str, Path(description="the guest's number, E.164 (+549…) or as written")]
+
+
+class MessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    direction: str
+    author: str
+    body: str
+    delivery_status: str | None
+    delivery_error: str | None
+    created_at: datetime
+
+
+class ConversationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    phone: str
+    profile_name: str | None
+    state: str
+    bot_paused: bool
+    paused_at: datetime | None
+    last_inbound_at: datetime | None
+    context: dict[str, Any]
+
+
+class ConversationDetail(ConversationOut):
+    messages: list[MessageOut]
+
+
+class OperatorMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=4096)
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=1000)
+
+
+class AnswerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    topic: str
+    text: str
+
+
+class AlertOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    message: str
+    data: dict[str, Any]
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+def _phone(raw: str) -> str:
+    try:
+        return to_e164(raw if raw.startswith("+") else f"+{raw}")
+    except InvalidPhone as exc:
+        raise InvalidInput(f"{raw!r} is not a phone number") from exc
+
+
+@router.get("/conversations", response_model=list[ConversationOut])
+async def list_conversations(
+    session: SessionDep, operator: CurrentOperator, paused: bool | None = None
+) -> list[Conversation]:
+    query = select(Conversation).order_by(Conversation.last_inbound_at.desc().nulls_last()).limit(200)
+    if paused is not None:
+        query = query.where(Conversation.bot_paused == paused)
+    return list(await session.scalars(query))
+
+
+@router.get("/conversations/{phone}", response_model=ConversationDetail)
+async def get_conversation(
+    phone: PhonePath, session: SessionDep, operator: CurrentOperator
+) -> dict[str, Any]:
+    conversation = await conversations.get(session, _phone(phone))
+    messages = await session.scalars(
+        select(ConversationMessage)
+        .where(ConversationMessage.conversation_id == conversation.id)
+        .order_by(ConversationMessage.id)
+    )
+    return {**ConversationOut.model_validate(conversation).model_dump(), "messages": list(messages)}
+
+
+@router.post("/conversations/{phone}/takeover", response_model=ConversationOut)
+async def take_over(phone: PhonePath, session: SessionDep, operator: CurrentOperator) -> Conversation:
+    """The bot goes silent for this guest; the operator answers."""
+    conversation = await conversations.get(session, _phone(phone), lock=True)
+    conversation.bot_paused = True
+    conversation.paused_at = utc_now()
+    return conversation
+
+
+@router.post("/conversations/{phone}/release", response_model=ConversationOut)
+async def release(phone: PhonePath, session: SessionDep, operator: CurrentOperator) -> Conversation:
+    """The bot answers this guest again; open handoff alerts are resolved."""
+    return await conversations.release(session, _phone(phone))
+
+
+@router.post("/conversations/{phone}/messages", status_code=202, response_model=MessageOut)
+async def reply(
+    phone: PhonePath, body: OperatorMessage, session: SessionDep, operator: CurrentOperator
+) -> ConversationMessage:
+    """A message from the operator to the guest, delivered through the outbox."""
+    conversation = await conversations.get(session, _phone(phone), lock=True)
+    return await conversations.send(
+        session, conversation, Reply(body.text), author=f"operator:{operator.email}"
+    )
+
+
+@router.get("/bot/answers", response_model=list[AnswerOut])
+async def list_answers(session: SessionDep, operator: CurrentOperator) -> list[BotAnswer]:
+    return list(await session.scalars(select(BotAnswer).order_by(BotAnswer.topic)))
+
+
+@router.put("/bot/answers/{topic}", response_model=AnswerOut)
+async def put_answer(
+    topic: Annotated[str, Path(pattern=r"^[a-z_]{2,40}$")], body: AnswerIn, session: SessionDep,
+    operator: CurrentOperator,
+) -> BotAnswer:  # fmt: skip
+    answer = await session.get(BotAnswer, topic)
+    if answer is None:
+        answer = BotAnswer(topic=topic, text=body.text)
+        session.add(answer)
+    else:
+        answer.text = body.text
+    await session.flush()
+    return answer
+
+
+@router.get("/alerts", response_model=list[AlertOut])
+async def list_alerts(
+    session: SessionDep, operator: CurrentOperator, open_only: Annotated[bool, Query(alias="open")] = True
+) -> list[OperatorAlert]:
+    query = select(OperatorAlert).order_by(OperatorAlert.id.desc()).limit(200)
+    if open_only:
+        query = query.where(OperatorAlert.resolved_at.is_(None))
+    return list(await session.scalars(query))
+
+
+@router.post("/alerts/{alert_id}/resolve", response_model=AlertOut)
+async def resolve_alert(alert_id: int, session: SessionDep, operator: CurrentOperator) -> OperatorAlert:
+    alert = await session.get(OperatorAlert, alert_id)
+    if alert is None:
+        raise NotFound(f"there is no alert {alert_id}")
+    alert.resolved_at = alert.resolved_at or utc_now()
+    return alert

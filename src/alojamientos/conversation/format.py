@@ -1,0 +1,49 @@
+"""How dates and money read in Argentine Spanish: "viernes 13 de marzo", "$ 150.000"."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+MONTHS = (
+    "enero", "febrero", "marzo", "abril", "mayo", "junio",
+    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+)  # fmt: skip
+
+
+def fecha(day: date, *, today: date | None = None) -> str:
+    """`viernes 13 de marzo`, with the year only when it is not the current one."""
+    text = f"{WEEKDAYS[day.weekday()]} {day.day} de {MONTHS[day.month - 1]}"
+    if today is not None and day.year != today.year:
+        text += f" de {day.year}"
+    return text
+
+
+def fecha_corta(day: date) -> str:
+    """`vie 13/3`: for list rows, where titles are short."""
+    return f"{WEEKDAYS[day.weekday()][:3]} {day.day}/{day.month}"
+
+
+def pesos(amount: Decimal) -> str:
+    """`$ 150.000`, or `$ 1.234,50` when there are centavos."""
+    amount = amount.quantize(Decimal("0.01"))
+    whole, cents = divmod(abs(amount), 1)
+    text = f"{int(whole):,}".replace(",", ".")
+    if cents:
+        text += f",{int(cents * 100):02d}"
+    return f"{'-' if amount < 0 else ''}$ {text}"
+
+
+def noches(n: int) -> str:
+    return "1 noche" if n == 1 else f"{n} noches"
+
+
+def personas(n: int) -> str:
+    return "1 persona" if n == 1 else f"{n} personas"
+
+
+def hora(value: object) -> str:
+    """`14 h` or `10:30 h` from a `time`."""
+    hour, minute = getattr(value, "hour", 0), getattr(value, "minute", 0)
+    return f"{hour} h" if not minute else f"{hour}:{minute:02d} h"

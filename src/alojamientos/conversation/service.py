@@ -1,0 +1,162 @@
+"""Conversations as records: find or open a guest's thread, keep its transcript, hand it to a person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from alojamientos.conversation.messages import Reply
+from alojamientos.conversation.models import BotAnswer, Conversation, ConversationMessage
+from alojamientos.errors import NotFound
+from alojamientos.jobs.queue import enqueue
+from alojamientos.kit.clock import utc_now
+from alojamientos.notifications.models import OperatorAlert
+
+WHATSAPP_SEND = "whatsapp.send"
+
+
+class ConversationNotFound(NotFound):
+    code = "conversation_not_found"
+
+
+class ConversationService:
+    async def open(self, session: AsyncSession, phone: str, profile_name: str | None = None) -> Conversation:
+        """The guest's conversation, created on first contact and locked for this transaction."""
+        await session.execute(
+            insert(Conversation).values(phone=phone, profile_name=profile_name).on_conflict_do_nothing()
+        )
+        conversation = await session.scalar(
+            select(Conversation)
+            .where(Conversation.phone == phone)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        assert conversation is not None
+        if profile_name and conversation.profile_name != profile_name:
+            conversation.profile_name = profile_name
+        return conversation
+
+    async def get(self, session: AsyncSession, phone: str, *, lock: bool = False) -> Conversation:
+        query = select(Conversation).where(Conversation.phone == phone)
+        if lock:
+            query = query.with_for_update()
+        conversation = await session.scalar(query)
+        if conversation is None:
+            raise ConversationNotFound(f"there is no conversation with {phone}")
+        return conversation
+
+    async def record_inbound(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        body: str,
+        *,
+        wamid: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> ConversationMessage | None:
+        """Stores an inbound message; None when this WhatsApp message id was already stored."""
+        statement = (
+            insert(ConversationMessage)
+            .values(
+                conversation_id=conversation.id,
+                direction="in",
+                author="guest",
+                body=body,
+                wamid=wamid,
+                payload=payload or {},
+            )
+            .on_conflict_do_nothing(index_elements=[ConversationMessage.wamid])
+            .returning(ConversationMessage.id)
+        )
+        message_id = await session.scalar(statement)
+        if message_id is None:
+            return None
+        conversation.last_inbound_at = utc_now()
+        return await session.get_one(ConversationMessage, message_id)
+
+    async def send(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        reply: Reply,
+        *,
+        author: str = "bot",
+        channel: str = "whatsapp",
+    ) -> ConversationMessage:
+        """Records an outbound message; for WhatsApp, its delivery job commits with it."""
+        message = ConversationMessage(
+            conversation_id=conversation.id,
+            direction="out",
+            author=author,
+            body=reply.text,
+            payload=reply.as_json(),
+            delivery_status="queued" if channel == "whatsapp" else "shown",
+        )
+        session.add(message)
+        await session.flush()
+        if channel == "whatsapp":
+            await enqueue(
+                session, WHATSAPP_SEND, {"message_id": message.id}, dedupe_key=f"wa-out:{message.id}"
+            )
+        return message
+
+    async def hand_off(self, session: AsyncSession, conversation: Conversation, reason: str) -> None:
+        """The bot goes silent for this guest until an operator releases the conversation."""
+        if conversation.bot_paused:
+            return
+        conversation.bot_paused = True
+        conversation.paused_at = utc_now()
+        session.add(
+            OperatorAlert(
+                kind="handoff",
+                message=f"{conversation.profile_name or conversation.phone} pide hablar con una persona",
+                data={"phone": conversation.phone, "reason": reason},
+            )
+        )
+
+    async def await_operator(self, session: AsyncSession, conversation: Conversation) -> None:
+        """With auto-replies off, a guest message waits for a person: one open alert per guest."""
+        conversation.last_inbound_at = utc_now()
+        waiting = await session.scalar(
+            select(OperatorAlert.id).where(
+                OperatorAlert.kind == "guest_waiting",
+                OperatorAlert.resolved_at.is_(None),
+                OperatorAlert.data["phone"].astext == conversation.phone,
+            )
+        )
+        if waiting is None:
+            await self.alert(
+                session, "guest_waiting",
+                f"{conversation.profile_name or conversation.phone} escribió y el bot está apagado",
+                phone=conversation.phone,
+            )  # fmt: skip
+
+    async def release(self, session: AsyncSession, phone: str) -> Conversation:
+        conversation = await self.get(session, phone, lock=True)
+        conversation.bot_paused = False
+        conversation.paused_at = None
+        context = dict(conversation.context)
+        context["misses"] = 0
+        conversation.context = context
+        await session.execute(
+            update(OperatorAlert)
+            .where(
+                OperatorAlert.kind == "handoff",
+                OperatorAlert.resolved_at.is_(None),
+                OperatorAlert.data["phone"].astext == phone,
+            )
+            .values(resolved_at=utc_now())
+        )
+        return conversation
+
+    async def answers(self, session: AsyncSession) -> dict[str, str]:
+        return {a.topic: a.text for a in await session.scalars(select(BotAnswer))}
+
+    async def alert(self, session: AsyncSession, kind: str, message: str, **data: Any) -> None:
+        session.add(OperatorAlert(kind=kind, message=message, data=data))
+
+
+conversations = ConversationService()
