@@ -24,4 +24,9 @@ os.environ["WHATSAPP_APP_SECRET"] = "whatsapp-test-app-secret"
 os.environ["WHATSAPP_VERIFY_TOKEN"] = "whatsapp-test-verify-token"
 os.environ["ALOJAMIENTOS_ENV_FILE"] = ""  # a developer's .env must not leak into tests
 
-pytest_plugins = ["tests.fixtures.database", "tests.fixtures.api", "tests.fixtures.server"]
+pytest_plugins = [
+    "tests.fixtures.database",
+    "tests.fixtures.api",
+    "tests.fixtures.server",
+    "tests.fixtures.fakes",
+]

@@ -257,7 +257,9 @@ def chat(
     async def go() -> None:
         database = Database(cfg)
         try:
-            await run_chat(database, number, read, typer.echo)
+            await run_chat(
+                database, number, read, typer.echo, mercadopago=cfg.mercadopago_access_token is not None
+            )
         finally:
             await database.dispose()
 

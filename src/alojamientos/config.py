@@ -36,8 +36,10 @@ def sqlalchemy_url(url: str, *, driver: str = "psycopg") -> str:
 
 
 class Settings(BaseSettings):
+    # The `.env` file is named by get_settings(), so a Settings(...) built in code reads only the
+    # environment. Empty values (KEY= in .env.example copies) count as unset.
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=None, env_file_encoding="utf-8", extra="ignore", case_sensitive=False, env_ignore_empty=True
     )
 
     env: Environment = Field(default=Environment.production, alias="ALOJAMIENTOS_ENV")

@@ -27,6 +27,9 @@ from alojamientos.observability.health import health
 from alojamientos.observability.logging import RequestIdMiddleware
 from alojamientos.observability.metrics import ERRORS, MetricsMiddleware
 from alojamientos.ops.api import router as flags_router
+from alojamientos.payments.api import public as payment_pages
+from alojamientos.payments.api import router as payments_router
+from alojamientos.payments.webhook import router as mercadopago_router
 from alojamientos.reservations.api import router as reservations_router
 
 log = logging.getLogger(__name__)
@@ -148,6 +151,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(whatsapp_router)
     app.include_router(jobs_router)
     app.include_router(flags_router)
+    app.include_router(payments_router)
+    app.include_router(mercadopago_router)
+    app.include_router(payment_pages)
 
     @app.get("/api/v1/healthz", tags=["ops"])
     async def healthz(request: Request) -> JSONResponse:

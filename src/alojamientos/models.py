@@ -6,20 +6,24 @@ from alojamientos.jobs.models import Job
 from alojamientos.kit.models import Base
 from alojamientos.notifications.models import OperatorAlert
 from alojamientos.ops.models import FeatureFlag, FlagChange
+from alojamientos.payments.models import Attachment, ExternalEvent, Payment
 from alojamientos.pricing.models import PriceSettings, Season
 from alojamientos.reservations.models import Accommodation, Reservation, ReservationEvent
 
 __all__ = [
     "Accommodation",
+    "Attachment",
     "Base",
     "BotAnswer",
     "Conversation",
     "ConversationMessage",
+    "ExternalEvent",
     "FeatureFlag",
     "FlagChange",
     "Job",
     "Operator",
     "OperatorAlert",
+    "Payment",
     "PriceSettings",
     "Reservation",
     "ReservationEvent",

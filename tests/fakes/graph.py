@@ -7,7 +7,7 @@ Tests can script failures: `graph.fail_next(status, code)`.
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
 import itertools
 import threading
 import time
@@ -15,13 +15,12 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fixtures.server import free_port
+from tests.fakes.http import ThreadedServer
 
 PHONE_NUMBER_ID = "106540352242922"
 ACCESS_TOKEN = "graph-test-token"
@@ -33,6 +32,7 @@ class FakeGraph:
     sent: list[dict[str, Any]] = field(default_factory=list)
     failures: deque[tuple[int, int | None]] = field(default_factory=deque)
     requests: int = 0
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -44,7 +44,28 @@ class FakeGraph:
         with self._lock:
             self.sent.clear()
             self.failures.clear()
+            self.media.clear()
             self.requests = 0
+
+    async def media_info(self, request: Request) -> JSONResponse:
+        """GET /{media-id}: a short-lived URL to the file, as the Cloud API answers."""
+        if request.headers.get("authorization") != f"Bearer {ACCESS_TOKEN}":
+            return _error(401, 190, "Invalid OAuth access token.")
+        media_id = request.path_params["media_id"]
+        if media_id not in self.media:
+            return _error(404, 100, "Unsupported get request.")
+        content, mime = self.media[media_id]
+        base = self.url.rsplit("/", 1)[0]
+        return JSONResponse({
+            "messaging_product": "whatsapp", "url": f"{base}/media-files/{media_id}", "mime_type": mime,
+            "sha256": hashlib.sha256(content).hexdigest(), "file_size": len(content), "id": media_id,
+        })  # fmt: skip
+
+    async def media_file(self, request: Request) -> Response:
+        if request.headers.get("authorization") != f"Bearer {ACCESS_TOKEN}":
+            return Response(status_code=401)
+        content, mime = self.media[request.path_params["media_id"]]
+        return Response(content, media_type=mime)
 
     def texts_to(self, phone: str) -> list[str]:
         """What the guest read, in order: text bodies, interactive bodies, template parameters."""
@@ -150,29 +171,21 @@ def _readable(message: dict[str, Any]) -> str:
 
 
 class GraphServer:
-    """Runs FakeGraph under uvicorn in a thread, on a free loopback port."""
+    """FakeGraph on a free loopback port, as a context manager."""
 
     def __init__(self) -> None:
         self.graph = FakeGraph()
-        app = Starlette(routes=[Route("/v21.0/{phone_id}/messages", self.graph.messages, methods=["POST"])])
-        port = free_port()
-        self.graph.url = f"http://127.0.0.1:{port}/v21.0"
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.run(self.server.serve())
+        routes = [
+            Route("/v21.0/{phone_id}/messages", self.graph.messages, methods=["POST"]),
+            Route("/v21.0/{media_id}", self.graph.media_info, methods=["GET"]),
+            Route("/media-files/{media_id}", self.graph.media_file, methods=["GET"]),
+        ]
+        self.server = ThreadedServer(Starlette(routes=routes))
+        self.graph.url = f"{self.server.base}/v21.0"
 
     def __enter__(self) -> FakeGraph:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the fake Graph API did not start")
-            time.sleep(0.02)
+        self.server.start()
         return self.graph
 
     def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.server.stop()

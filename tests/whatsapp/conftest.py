@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,7 +20,7 @@ from alojamientos.config import Settings
 from alojamientos.db import Database
 from alojamientos.jobs.worker import Worker
 from alojamientos.main import create_app
-from tests.fakes.graph import ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraph, GraphServer
+from tests.fakes.graph import ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraph
 from tests.fixtures.api import OPERATOR_EMAIL, OPERATOR_PASSWORD, today_ar
 
 APP_SECRET = "whatsapp-test-app-secret"
@@ -101,18 +101,6 @@ class Guest:
                     return [(b["reply"]["id"], b["reply"]["title"]) for b in action["buttons"]]
                 return [(r["id"], r["title"]) for s in action["sections"] for r in s["rows"]]
         return []
-
-
-@pytest.fixture(scope="session")
-def graph_server() -> Iterator[FakeGraph]:
-    with GraphServer() as graph:
-        yield graph
-
-
-@pytest.fixture
-def graph(graph_server: FakeGraph) -> FakeGraph:
-    graph_server.reset()
-    return graph_server
 
 
 @pytest.fixture

@@ -26,20 +26,29 @@ def render(reply: Reply) -> tuple[str, list[str]]:
     return "\n".join(lines), ids
 
 
-async def turn(db: Database, phone: str, text: str, options: list[str]) -> tuple[list[Reply], bool]:
+async def turn(
+    db: Database, phone: str, text: str, options: list[str], *, mercadopago: bool = False
+) -> tuple[list[Reply], bool]:
     """One guest line: a number picks one of the last options; returns the replies and whether paused."""
     choice = options[int(text) - 1] if text.isdigit() and 0 < int(text) <= len(options) else None
     inbound = Inbound(phone=phone, text=text, choice_id=choice, profile_name=None)
     async with db.session_scope() as session:
         conversation = await conversations.open(session, phone)
         await conversations.record_inbound(session, conversation, text)
-        result = await engine.handle(session, inbound, now=utc_now())
+        result = await engine.handle(session, inbound, mercadopago=mercadopago, now=utc_now())
         for reply in result.replies:
             await conversations.send(session, conversation, reply, channel="terminal")
         return result.replies, conversation.bot_paused
 
 
-async def run(db: Database, phone: str, read: Callable[[], str | None], write: Callable[[str], None]) -> None:
+async def run(
+    db: Database,
+    phone: str,
+    read: Callable[[], str | None],
+    write: Callable[[str], None],
+    *,
+    mercadopago: bool = False,
+) -> None:
     write(f"Chat con el bot como {phone}. Escribí como un huésped; /salir para terminar.")
     options: list[str] = []
     while (line := read()) is not None:
@@ -48,7 +57,7 @@ async def run(db: Database, phone: str, read: Callable[[], str | None], write: C
             break
         if not text:
             continue
-        replies, paused = await turn(db, phone, text, options)
+        replies, paused = await turn(db, phone, text, options, mercadopago=mercadopago)
         if paused and not replies:
             write("(el bot está en pausa: una persona atiende esta conversación)")
         options = []

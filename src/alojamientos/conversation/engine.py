@@ -31,7 +31,9 @@ from alojamientos.conversation.models import Conversation
 from alojamientos.conversation.nlu import Parsed, parse
 from alojamientos.conversation.service import conversations
 from alojamientos.errors import AppError
+from alojamientos.jobs.queue import enqueue
 from alojamientos.kit.clock import local_today, utc_now
+from alojamientos.ops.flags import flags
 from alojamientos.pricing.service import pricing
 from alojamientos.reservations import repository
 from alojamientos.reservations.errors import DatesUnavailable, InvalidTransition
@@ -52,6 +54,9 @@ ACK = re.compile(
     r"entendido|claro|espectacular|excelente|[^\w\s]{1,6})[\s!.]*$",
     re.IGNORECASE,
 )
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+CREATE_PREFERENCE = "payments.create_preference"  # handled in payments.tasks
+EMAIL_LATER = "reservation.email"  # handled in notifications.tasks
 MAX_ALTERNATIVES = 5
 ALTERNATIVE_SHIFTS = (1, -1, 2, -2, 3, -3, 7, -7, 14)
 SERVICE_TOPICS = {
@@ -75,6 +80,7 @@ class Ctx:
     data: dict[str, Any]
     today: date
     tz: ZoneInfo
+    mercadopago: bool = False
 
     def get_date(self, key: str) -> date | None:
         value = self.data.get(key)
@@ -101,20 +107,33 @@ def _menu() -> tuple[Button, ...]:
 
 
 class ConversationEngine:
-    async def handle(self, session: AsyncSession, inbound: Inbound, *, now: datetime | None = None) -> Turn:
-        """One guest message in, the bot's replies out; the caller records and delivers them."""
+    async def handle(
+        self,
+        session: AsyncSession,
+        inbound: Inbound,
+        *,
+        mercadopago: bool = False,
+        now: datetime | None = None,
+    ) -> Turn:
+        """One guest message in, the bot's replies out; the caller records and delivers them.
+
+        `mercadopago`: whether a payment link can be offered (configured and its flag on).
+        """
         conversation = await conversations.open(session, inbound.phone, inbound.profile_name)
         conversation.last_inbound_at = now or utc_now()
         turn = Turn(conversation)
         if conversation.bot_paused:
             return turn
         tz = await pricing.timezone(session)
-        ctx = Ctx(conversation, dict(conversation.context), local_today(tz, now), tz)
+        ctx = Ctx(conversation, dict(conversation.context), local_today(tz, now), tz, mercadopago)
         if inbound.media:
-            turn.replies = [Reply(r.say("media_received"))]
-            await conversations.alert(
-                session, "guest_media", f"{inbound.phone} mandó un archivo", phone=inbound.phone
-            )
+            held = await self._active_hold(session, ctx)
+            if held:  # the channel downloads it and attaches it to the hold as a receipt
+                turn.replies = [Reply(r.say("receipt_attached", code=held.code))]
+            else:
+                turn.replies = [Reply(r.say("media_received"))]
+                await conversations.alert(session, "guest_media", f"{inbound.phone} mandó un archivo",
+                                          phone=inbound.phone)  # fmt: skip
         elif inbound.choice_id:
             turn.replies = await self._choice(session, ctx, inbound.choice_id)
         else:
@@ -135,7 +154,12 @@ class ConversationEngine:
         if "cancel" in intents or (ctx.state == "awaiting_code" and code):
             return await self._start_cancel(session, ctx, code)
         if ctx.state == "asking_name" and _looks_like_name(parsed, text):
-            return await self._hold(session, ctx, _clean_name(text))
+            return await self._named(session, ctx, _clean_name(text))
+        if ctx.state == "choosing_payment" and (method := _payment_method(text)):
+            return await self._hold(session, ctx, ctx.data.get("name") or "", method)
+        email = EMAIL.search(text)
+        if email and ctx.data.get("hold_code"):
+            return await self._save_email(session, ctx, email.group(0))
 
         replies: list[Reply] = []
         changed = self._merge(ctx, parsed)
@@ -210,6 +234,8 @@ class ConversationEngine:
         if kind == "nights" and value.isdigit() and (check_in := ctx.get_date("check_in")):
             ctx.set_date("check_out", check_in + timedelta(days=int(value)))
             return await self._advance(session, ctx)
+        if kind == "pay" and value in ("mercadopago", "transfer") and ctx.state == "choosing_payment":
+            return await self._hold(session, ctx, ctx.data.get("name") or "", value)
         if kind in ("cancel_yes", "cancel_no"):
             return await self._answer_cancel(session, ctx, value, kind == "cancel_yes")
         return self._not_understood(ctx)
@@ -348,7 +374,26 @@ class ConversationEngine:
 
     # -- the hold ----------------------------------------------------------------------------------
 
-    async def _hold(self, session: AsyncSession, ctx: Ctx, name: str) -> list[Reply]:
+    async def _named(self, session: AsyncSession, ctx: Ctx, name: str) -> list[Reply]:
+        """With a name, hold now (transfer only) or first ask how they will pay."""
+        if not ctx.mercadopago or not await flags.enabled(session, "mercadopago"):
+            return await self._hold(session, ctx, name, "transfer")
+        ctx.data["name"] = name
+        ctx.state = "choosing_payment"
+        buttons = (Button("pay:mercadopago", r.button("pay_mercadopago")),
+                   Button("pay:transfer", r.button("pay_transfer")))  # fmt: skip
+        return [Reply(r.say("ask_payment_method"), buttons)]
+
+    async def _save_email(self, session: AsyncSession, ctx: Ctx, email: str) -> list[Reply]:
+        held = await self._active_hold(session, ctx)
+        if held is None:
+            return self._not_understood(ctx)
+        held.guest_email = email.lower()
+        await enqueue(session, EMAIL_LATER, {"code": held.code, "template": "hold_created"},
+                      dedupe_key=f"email-later:{held.code}:{email.lower()}")  # fmt: skip
+        return [Reply(r.say("email_saved", email=email.lower()))]
+
+    async def _hold(self, session: AsyncSession, ctx: Ctx, name: str, method: str) -> list[Reply]:
         check_in, check_out = ctx.get_date("check_in"), ctx.get_date("check_out")
         unit_id, guests = ctx.data.get("unit_id"), ctx.data.get("guests")
         if not (check_in and check_out and unit_id and guests):
@@ -361,7 +406,7 @@ class ConversationEngine:
             guest_name=name,
             guest_phone=ctx.conversation.phone,
             source=ReservationSource.whatsapp,
-            payment_method="transfer",
+            payment_method=method,
         )
         unit = await reservation_service.accommodation(session, unit_id)
         try:
@@ -385,18 +430,24 @@ class ConversationEngine:
                     total=held.total_amount,
                     deposit=held.deposit_amount,
                     expires_at=held.expires_at.astimezone(ctx.tz) if held.expires_at else None,
-                    payment=await self._payment_text(session, ctx),
+                    payment=await self._payment_text(session, ctx, method),
                 )
             )
         ]
+        if method == "mercadopago":
+            await enqueue(
+                session, CREATE_PREFERENCE, {"code": held.code}, dedupe_key=f"preference:{held.code}"
+            )
         previous = ctx.data.get("hold_code")
         if previous and await self._cancel_if_held(session, ctx, previous, reason=f"replaced by {held.code}"):
             replies.append(Reply(r.say("replaced", code=previous)))
-        ctx.data.update(hold_code=held.code, name=name, offers=None)
+        ctx.data.update(hold_code=held.code, name=name, offers=None, unit_id=None)
         ctx.state = "held"
         return replies
 
-    async def _payment_text(self, session: AsyncSession, ctx: Ctx) -> str:
+    async def _payment_text(self, session: AsyncSession, ctx: Ctx, method: str) -> str:
+        if method == "mercadopago":
+            return r.say("pay_mercadopago")
         details = (await pricing.settings(session)).bank_transfer_details.strip()
         if details:
             return r.say("pay_transfer", details=details)
@@ -546,6 +597,15 @@ def _looks_like_name(parsed: Parsed, text: str) -> bool:
         and set(parsed.intents) <= {"other", "greeting", "thanks"}
         and all(w.replace("-", "").replace("'", "").isalpha() for w in words)
     )
+
+
+def _payment_method(text: str) -> str | None:
+    lowered = text.lower()
+    if "mercado" in lowered or "link" in lowered or "tarjeta" in lowered:
+        return "mercadopago"
+    if "transfer" in lowered or "cbu" in lowered or "alias" in lowered:
+        return "transfer"
+    return None
 
 
 _NAME_PREFIX = re.compile(

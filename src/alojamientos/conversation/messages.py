@@ -13,6 +13,7 @@ class Inbound:
     choice_id: str | None = None  # the id of a tapped button or chosen list row
     profile_name: str | None = None
     media: bool = False  # an image, document or other attachment (no text)
+    media_id: str | None = None  # the channel's id for downloading it
 
 
 @dataclass(frozen=True, slots=True)

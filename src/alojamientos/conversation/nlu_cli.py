@@ -5,7 +5,8 @@
 
 Batch input lines are `{"id", "today", "text"}`; each answer line is `{"id", "intents", "check_in",
 "check_out", "guests"}`, or `{"id", "error"}` for a line that cannot be read (reported on stderr
-with its line number; the run goes on and exits 1 at the end). Blank lines are skipped.
+with its line number; the run goes on and exits 1 at the end). Blank lines are skipped; a line
+without "today" takes --today when it is given.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from alojamientos.conversation.models import BotAnswer, Conversation, Conversati
 from alojamientos.errors import NotFound
 from alojamientos.jobs.queue import enqueue
 from alojamientos.kit.clock import utc_now
+from alojamientos.notifications.alerts import raise_alert
 from alojamientos.notifications.models import OperatorAlert
 
 WHATSAPP_SEND = "whatsapp.send"
@@ -109,12 +110,13 @@ class ConversationService:
             return
         conversation.bot_paused = True
         conversation.paused_at = utc_now()
-        session.add(
-            OperatorAlert(
-                kind="handoff",
-                message=f"{conversation.profile_name or conversation.phone} pide hablar con una persona",
-                data={"phone": conversation.phone, "reason": reason},
-            )
+        await raise_alert(
+            session,
+            "handoff",
+            f"{conversation.profile_name or conversation.phone} pide hablar con una persona",
+            phone=conversation.phone,
+            name=conversation.profile_name,
+            reason=reason,
         )
 
     async def await_operator(self, session: AsyncSession, conversation: Conversation) -> None:
@@ -156,7 +158,7 @@ class ConversationService:
         return {a.topic: a.text for a in await session.scalars(select(BotAnswer))}
 
     async def alert(self, session: AsyncSession, kind: str, message: str, **data: Any) -> None:
-        session.add(OperatorAlert(kind=kind, message=message, data=data))
+        await raise_alert(session, kind, message, **data)
 
 
 conversations = ConversationService()

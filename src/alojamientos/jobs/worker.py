@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import psycopg
 from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.config import Settings, sqlalchemy_url
 from alojamientos.db import Database
@@ -44,6 +45,15 @@ class JobContext:
     http: httpx.AsyncClient
     job_id: int
     attempt: int
+
+    async def complete_in(self, session: AsyncSession) -> None:
+        """Marks this job done inside the handler's own transaction, so what it queued and its
+        completion commit together: a crash can neither lose the work nor queue it twice."""
+        await session.execute(
+            update(Job)
+            .where(Job.id == self.job_id)
+            .values(status="done", finished_at=utc_now(), locked_at=None)
+        )
 
 
 Handler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]

@@ -47,6 +47,8 @@ class PriceSettings(TimestampMixin, Base):
     timezone: Mapped[str] = mapped_column(String(64), server_default=text("'America/Argentina/Buenos_Aires'"))
     cancellation_policy: Mapped[str] = mapped_column(Text, server_default=text("''"))
     bank_transfer_details: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    checkin_instructions_days_before: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    complex_name: Mapped[str] = mapped_column(String(120), server_default=text("'las cabañas'"))
 
 
 class Season(TimestampMixin, Base):

@@ -116,6 +116,9 @@ class Reservation(TimestampMixin, Base):
     paid_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), server_default=text("0"))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     notes: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    payment_method: Mapped[str | None] = mapped_column(String(20))  # how the guest said they would pay
+    payment_link: Mapped[str | None] = mapped_column(Text)  # Mercado Pago init_point
+    provider_reference: Mapped[str | None] = mapped_column(String(120))  # Mercado Pago preference id
 
     accommodation: Mapped[Accommodation] = relationship(lazy="raise")
     events: Mapped[list[ReservationEvent]] = relationship(

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from alojamientos.jobs.queue import enqueue
 from alojamientos.kit.clock import local_today, utc_now
 from alojamientos.observability.metrics import count_transition
 from alojamientos.pricing.rules import Quote, UnitPricing, quote
@@ -46,6 +47,7 @@ from alojamientos.reservations.models import (
 
 log = logging.getLogger(__name__)
 
+NOTIFY = "reservation.notify"  # handled in notifications.tasks: tells the guest and the operator
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I/1, O/0: read aloud over the phone
 CODE_LENGTH = 6
 
@@ -202,6 +204,7 @@ class ReservationService:
                 paid_amount=Decimal("0.00"),
                 expires_at=expires_at,
                 notes=stay.notes,
+                payment_method=stay.payment_method if expires_at else None,
             )
             try:
                 async with session.begin_nested():
@@ -213,12 +216,12 @@ class ReservationService:
                 if _violates(exc, "uq_reservations_code"):
                     continue  # a code collision: draw another
                 raise
-            await self._record(
+            await self.record_event(
                 session,
                 reservation,
                 None,
                 stay.status.value,
-                actor,
+                actor=actor,
                 data={"payment_method": stay.payment_method} if expires_at else {},
             )
             log.info(
@@ -232,7 +235,9 @@ class ReservationService:
             return reservation
         raise RuntimeError("could not draw a free reservation code in 5 attempts")
 
-    async def confirm(self, session: AsyncSession, code: str, *, actor: str) -> Reservation:
+    async def confirm(
+        self, session: AsyncSession, code: str, *, actor: str, data: dict[str, Any] | None = None
+    ) -> Reservation:
         return await self._transition(
             session,
             code,
@@ -240,6 +245,7 @@ class ReservationService:
             to=ReservationStatus.confirmed,
             actor=actor,
             values={"expires_at": None},
+            data=data,
         )
 
     async def cancel(
@@ -247,6 +253,15 @@ class ReservationService:
     ) -> Reservation:
         return await self._transition(
             session, code, frm=OCCUPYING, to=ReservationStatus.cancelled, actor=actor, reason=reason
+        )
+
+    async def complete(self, session: AsyncSession, code: str) -> Reservation:
+        return await self._transition(
+            session,
+            code,
+            frm=(ReservationStatus.confirmed,),
+            to=ReservationStatus.completed,
+            actor="system:checkout",
         )
 
     async def expire_due(self, session: AsyncSession, *, now: datetime | None = None) -> list[str]:
@@ -264,16 +279,15 @@ class ReservationService:
             )
         ).all()
         for reservation_id, code in rows:
-            session.add(
-                ReservationEvent(
-                    reservation_id=reservation_id,
-                    from_status=ReservationStatus.pre_reserved.value,
-                    to_status=ReservationStatus.expired.value,
-                    actor="system:expiry",
-                    reason="the hold was not paid in time",
-                )
+            expired = await session.get_one(Reservation, reservation_id)
+            await self.record_event(
+                session,
+                expired,
+                ReservationStatus.pre_reserved.value,
+                ReservationStatus.expired.value,
+                actor="system:expiry",
+                reason="the hold was not paid in time",
             )
-            count_transition(session, "pre_reserved", "expired")
             log.info("reservation.expired", extra={"code": code})
         await session.flush()
         return [code for _, code in rows]
@@ -290,6 +304,7 @@ class ReservationService:
         actor: str,
         reason: str | None = None,
         values: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
     ) -> Reservation:
         """Conditional UPDATE from one of `frm`; 409 when the reservation is in another state."""
         # Lock the row first so the UPDATE below knows the status it moved from.
@@ -311,33 +326,38 @@ class ReservationService:
                 status=current,
             )
         reservation = await session.get_one(Reservation, moved, populate_existing=True)
-        await self._record(session, reservation, current, to.value, actor, reason=reason)
+        await self.record_event(
+            session, reservation, current, to.value, actor=actor, reason=reason, data=data
+        )
         log.info(f"reservation.{to.value}", extra={"code": reservation.code, "from": current})
         return reservation
 
-    async def _record(
+    async def record_event(
         self,
         session: AsyncSession,
         reservation: Reservation,
         from_status: str | None,
         to_status: str,
-        actor: str,
         *,
+        actor: str,
         reason: str | None = None,
         data: dict[str, Any] | None = None,
-    ) -> None:
-        session.add(
-            ReservationEvent(
-                reservation_id=reservation.id,
-                from_status=from_status,
-                to_status=to_status,
-                actor=actor,
-                reason=reason,
-                data=data or {},
-            )
+    ) -> ReservationEvent:
+        """The timeline entry for a change, and the job that tells everyone about it, in one transaction."""
+        event = ReservationEvent(
+            reservation_id=reservation.id,
+            from_status=from_status,
+            to_status=to_status,
+            actor=actor,
+            reason=reason,
+            data=data or {},
         )
+        session.add(event)
         await session.flush()
-        count_transition(session, from_status, to_status)
+        if from_status != to_status:
+            count_transition(session, from_status, to_status)
+        await enqueue(session, NOTIFY, {"event_id": event.id}, dedupe_key=f"event:{event.id}")
+        return event
 
     async def _hold_window(self, session: AsyncSession, payment_method: str) -> timedelta:
         policy = await pricing.settings(session)

@@ -63,3 +63,31 @@ def _error(response: httpx.Response) -> tuple[int | None, str]:
         return None, response.text[:200]
     code = error.get("code")
     return (code if isinstance(code, int) else None), f"{code} {error.get('message', '')}".strip()
+
+
+MAX_MEDIA_BYTES = 16 * 1024 * 1024  # receipts are small; WhatsApp's own document limit is 100 MB
+
+
+async def download_media(client: WhatsAppClient, media_id: str) -> tuple[bytes, str, str | None]:
+    """GET /{media-id} for the short-lived URL, then GET the URL with the same token."""
+    url, headers = client._endpoint(media_id)
+    try:
+        meta = await client.http.get(url, headers=headers, timeout=15)
+        if meta.status_code == 429 or meta.status_code >= 500:
+            raise RetryLater(f"WhatsApp media {meta.status_code}")
+        if not meta.is_success:
+            raise GiveUp(f"WhatsApp media {meta.status_code}: {meta.text[:200]}")
+        info = meta.json()
+        file = await client.http.get(str(info["url"]), headers=headers, timeout=30)
+    except httpx.TransportError as exc:
+        raise RetryLater(f"WhatsApp media unreachable: {type(exc).__name__}") from exc
+    except (ValueError, KeyError) as exc:
+        raise GiveUp("WhatsApp media answer without a URL") from exc
+    if file.status_code == 429 or file.status_code >= 500:
+        raise RetryLater(f"WhatsApp media download {file.status_code}")
+    if not file.is_success:
+        raise GiveUp(f"WhatsApp media download {file.status_code}")
+    if len(file.content) > MAX_MEDIA_BYTES:
+        raise GiveUp(f"media of {len(file.content)} bytes is over the {MAX_MEDIA_BYTES} limit")
+    mime = str(info.get("mime_type") or file.headers.get("content-type") or "application/octet-stream")
+    return file.content, mime, info.get("sha256")

@@ -112,11 +112,11 @@ def _message(message: Any, names: dict[Any, Any]) -> InboundEvent | str:
             message["id"], Inbound(text=str(payload), phone=phone, profile_name=name), str(payload), message
         )
     if kind in ("image", "document", "audio", "video", "sticker"):
-        caption = str(_dict(message.get(kind)).get("caption") or "")
-        body = f"[{kind}] {caption}".strip()
-        return InboundEvent(
-            message["id"], Inbound(media=True, text=caption, phone=phone, profile_name=name), body, message
-        )
+        media = _dict(message.get(kind))
+        caption = str(media.get("caption") or "")
+        media_id = str(media["id"]) if media.get("id") else None
+        inbound = Inbound(media=True, media_id=media_id, text=caption, phone=phone, profile_name=name)
+        return InboundEvent(message["id"], inbound, f"[{kind}] {caption}".strip(), message)
     # location, contacts, reaction, unsupported...: answered with the menu so the guest is not ignored
     return InboundEvent(message["id"], Inbound(text="", phone=phone, profile_name=name), f"[{kind}]", message)
 

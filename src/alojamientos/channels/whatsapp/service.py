@@ -8,6 +8,7 @@ from dataclasses import asdict
 from sqlalchemy import case, select, update
 
 from alojamientos.channels.whatsapp.payloads import STATUS_ORDER, InboundEvent, StatusEvent
+from alojamientos.config import Settings
 from alojamientos.conversation.engine import engine
 from alojamientos.conversation.messages import Inbound
 from alojamientos.conversation.models import Conversation, ConversationMessage
@@ -21,6 +22,7 @@ from alojamientos.ops.flags import flags
 log = logging.getLogger(__name__)
 
 PROCESS_INBOUND = "whatsapp.process_inbound"
+DOWNLOAD_MEDIA = "whatsapp.download_media"
 
 
 async def store_inbound(db: Database, event: InboundEvent) -> int | None:
@@ -38,7 +40,7 @@ async def store_inbound(db: Database, event: InboundEvent) -> int | None:
         return message.id
 
 
-async def process_inbound(db: Database, message_id: int, *, channel: str = "whatsapp") -> bool:
+async def process_inbound(db: Database, settings: Settings, message_id: int) -> bool:
     """Runs the engine on one stored message exactly once; False when it was already processed."""
     async with db.session_scope() as session:
         message = await session.get(ConversationMessage, message_id)
@@ -53,11 +55,17 @@ async def process_inbound(db: Database, message_id: int, *, channel: str = "what
             return False
         inbound = Inbound(**message.payload["inbound"])
         if await flags.enabled(session, "whatsapp_auto_replies"):
-            turn = await engine.handle(session, inbound)
+            turn = await engine.handle(
+                session, inbound, mercadopago=settings.mercadopago_access_token is not None
+            )
             for reply in turn.replies:
-                await conversations.send(session, conversation, reply, channel=channel)
+                await conversations.send(session, conversation, reply)
         else:
             await conversations.await_operator(session, conversation)
+        if inbound.media and inbound.media_id:
+            await enqueue(
+                session, DOWNLOAD_MEDIA, {"message_id": message.id}, dedupe_key=f"wa-media:{message.id}"
+            )
         message.processed_at = utc_now()
         # The fast path ran it: the safety-net job has nothing left to do.
         await session.execute(

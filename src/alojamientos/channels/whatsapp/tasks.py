@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from alojamientos.channels.whatsapp.client import WhatsAppClient, WindowClosed
+from alojamientos.channels.whatsapp.client import WhatsAppClient, WindowClosed, download_media
 from alojamientos.channels.whatsapp.payloads import outbound, template
-from alojamientos.channels.whatsapp.service import PROCESS_INBOUND, process_inbound
+from alojamientos.channels.whatsapp.service import DOWNLOAD_MEDIA, PROCESS_INBOUND, process_inbound
 from alojamientos.conversation.messages import Reply
 from alojamientos.conversation.models import Conversation, ConversationMessage
 from alojamientos.conversation.service import WHATSAPP_SEND, conversations
 from alojamientos.jobs.worker import GiveUp, JobContext, handler
 from alojamientos.kit.clock import utc_now
+from alojamientos.notifications.alerts import raise_alert
+from alojamientos.payments.models import Attachment
+from alojamientos.reservations.models import Reservation
 
 log = logging.getLogger(__name__)
 SERVICE_WINDOW = timedelta(hours=24)
@@ -23,7 +27,7 @@ SERVICE_WINDOW = timedelta(hours=24)
 
 @handler(PROCESS_INBOUND)
 async def process_inbound_job(ctx: JobContext, payload: dict[str, Any]) -> None:
-    await process_inbound(ctx.db, int(payload["message_id"]))
+    await process_inbound(ctx.db, ctx.settings, int(payload["message_id"]))
 
 
 @handler(WHATSAPP_SEND)
@@ -81,3 +85,45 @@ async def send_job(ctx: JobContext, payload: dict[str, Any]) -> None:
             .where(ConversationMessage.id == message.id, ConversationMessage.wamid.is_(None))
             .values(wamid=wamid, delivery_status="sent")
         )
+
+
+@handler(DOWNLOAD_MEDIA)
+async def download_media_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """A guest's file (usually a transfer receipt), kept with their current hold for the operator."""
+    async with ctx.db.session_scope() as session:
+        message = await session.get(ConversationMessage, int(payload["message_id"]))
+        if message is None:
+            return
+        if await session.scalar(
+            select(Attachment.id).where(Attachment.conversation_message_id == message.id)
+        ):
+            return
+        conversation = await session.get_one(Conversation, message.conversation_id)
+        inbound = message.payload.get("inbound") or {}
+        media_id, caption = inbound.get("media_id"), inbound.get("text") or ""
+        code = conversation.context.get("hold_code")
+    if not media_id:
+        return
+    content, mime, _ = await download_media(WhatsAppClient(ctx.settings, ctx.http), str(media_id))
+    async with ctx.db.session_scope() as session:
+        reservation_id = (
+            await session.scalar(select(Reservation.id).where(Reservation.code == code)) if code else None
+        )
+        session.add(
+            Attachment(
+                reservation_id=reservation_id,
+                conversation_message_id=message.id,
+                media_id=str(media_id),
+                mime_type=mime[:100],
+                size=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+                content=content,
+                caption=caption,
+            )
+        )
+        if reservation_id is not None:
+            await raise_alert(
+                session, "receipt_received", f"Llegó un comprobante para la reserva {code}",
+                code=code, phone=conversation.phone,
+            )  # fmt: skip
+        await ctx.complete_in(session)

@@ -78,7 +78,7 @@ async def receive(request: Request) -> dict[str, str]:
     stored = [message_id for event in messages if (message_id := await store_inbound(db, event))]
     for message_id in stored:
         try:
-            await process_inbound(db, message_id)
+            await process_inbound(db, settings, message_id)
         except Exception:
             # Stored and queued already: the worker's job retries it. Meta gets its 200 regardless.
             ERRORS.labels("whatsapp.process_inbound").inc()

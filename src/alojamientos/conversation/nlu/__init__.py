@@ -12,10 +12,10 @@ from datetime import date
 
 from alojamientos.conversation.nlu.dates import extract_stay
 from alojamientos.conversation.nlu.guests import extract_guests
-from alojamientos.conversation.nlu.intents import INTENTS, classify
+from alojamientos.conversation.nlu.intents import INTENTS, cued_intents, final_intents
 from alojamientos.conversation.nlu.normalize import normalize
 
-__all__ = ["INTENTS", "Parsed", "parse"]
+__all__ = ["INTENTS", "Parsed", "parse", "parse_strict"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +45,11 @@ UNDERSTOOD_NOTHING = Parsed(intents=("other",), check_in=None, check_out=None, g
 def parse_strict(text: str, today: date) -> Parsed:
     """Parse without the safety net, so tests see any bug as an exception."""
     normalized = normalize(text)
-    stay = extract_stay(normalized, today)
+    cued = cued_intents(normalized)
+    stay = extract_stay(normalized, today, changing="modify" in cued)
     guests = extract_guests(normalized, stay.spans)
     has_slots = stay.check_in is not None or stay.check_out is not None or guests is not None
-    intents = classify(normalized, has_slots)
+    intents = final_intents(cued, has_slots)
     return Parsed(intents, stay.check_in, stay.check_out, guests, stay.nights)
 
 

@@ -73,9 +73,10 @@ NOT_GUESTS: tuple[re.Pattern[str], ...] = (
 """Numbers that are not head counts, masked before counting (only group `blank` when a pattern has one)."""
 
 TOTAL_AFTER_VERB = re.compile(
-    r"\b(?:somos|seriamos|seremos|vamos|vendriamos|venimos|vendremos|llegamos|llegariamos|viajamos|"
-    r"viajariamos|iriamos|estariamos|estaremos|quedariamos|son|serian|seran|seria para|sera para|para|"
-    r"total|grupo de|familia de|capacidad de|cabana de|cabanas de|depto de|departamento de)\s(\d{1,2})\b"
+    r"\b(?:somos|seriamos|seremos|vamos a ser|van a ser|vamos|vendriamos|venimos|vendremos|llegamos|"
+    r"llegariamos|viajamos|viajariamos|iriamos|estariamos|estaremos|quedariamos|son|serian|seran|"
+    r"seria para|sera para|para|total|grupo de|familia de|capacidad de|cabana de|cabanas de|depto de|"
+    r"departamento de)\s(\d{1,2})\b"
     rf"(?!\s(?:{PART_NOUNS})\b)"
 )
 """'somos 9', 'para 9', 'llegamos 9': a total unless a part noun follows ('somos 2 adultos')."""
@@ -85,8 +86,8 @@ COUNTED_NOUN = re.compile(
     rf"(?:(?<=\d\s)(?P<total>{TOTAL_NOUNS})|(?P<couple>{COUPLE_NOUNS})|(?P<adult>{ADULT_NOUNS})|"
     rf"(?P<child>{CHILD_NOUNS})|(?P<other>{OTHER_NOUNS}))\b"
 )
-COMPANION = re.compile(rf"\b(?:mi|nuestr[oa])\s(?:{COMPANION_NOUNS})\b")
-COMPANION_BEFORE = re.compile(r"\b(?:con|y|e|para|junto a|junto con|entre)\s$")
+COMPANION = re.compile(rf"\b(?:mi|nuestr[oa]|su)\s(?:{COMPANION_NOUNS})\b")
+COMPANION_BEFORE = re.compile(r"(?:\b(?:con|y|e|para|junto a|junto con|entre)|,)\s$")
 COMPANION_AFTER = re.compile(r"^\s(?:y|e)\s(?:yo|mi)\b")
 SPEAKER_LISTED = re.compile(r"\b(?:y|e) yo\b|\byo (?:y|e|con)\b|\bpara mi\s(?:,|y|e|con)")
 """The speaker in an enumeration ('mi marido, mis 2 hijos y yo'): every 'mi X' in it comes along."""
@@ -113,6 +114,8 @@ _WORD_COUNTS = {"un": 1, "una": 1, "uno": 1}
 
 @dataclass(frozen=True, slots=True)
 class _Part:
+    """A typed count in the text ('2 adultos', 'una pareja'), already multiplied for couples."""
+
     start: int
     end: int
     count: int
@@ -194,6 +197,22 @@ def _total_with_added_parts(masked: str, totals: dict[int, tuple[int, int]], par
     return value
 
 
+def _from_parts(masked: str, parts: list[_Part], companions: int) -> int | None:
+    """Add parts and companions, plus the speaker when they name who comes along with them.
+
+    Children alone ('tengo una nena de 6 años') do not size the party: None.
+    """
+    grouped = any(part.kind in ("adult", "couple") for part in parts)
+    speaker = (
+        companions > 0
+        or bool(SPEAKER_LISTED.search(masked))
+        or (bool(parts) and bool(SPEAKER_SINGULAR.search(masked)))
+    )
+    if not (grouped or speaker or any(part.kind == "other" for part in parts)):
+        return None
+    return sum(part.count for part in parts) + companions + (1 if speaker and not grouped else 0)
+
+
 def extract_guests(text: str, date_spans: tuple[Span, ...]) -> int | None:
     """Number of guests in a normalised message, or None when it gives no (absolute) size."""
     masked = _mask(text, date_spans)
@@ -206,9 +225,7 @@ def extract_guests(text: str, date_spans: tuple[Span, ...]) -> int | None:
     elif UNSIZED.search(masked):
         guests = None
     elif parts or companions:
-        grouped = any(part.kind in ("adult", "couple") for part in parts)
-        speaker_named = companions > 0 or (bool(parts) and bool(SPEAKER_SINGULAR.search(masked)))
-        guests = sum(part.count for part in parts) + companions + (1 if speaker_named and not grouped else 0)
+        guests = _from_parts(masked, parts, companions)
     elif SOLO.search(masked):
         guests = 1
     elif bare := BARE_NUMBER.fullmatch(masked):

@@ -30,133 +30,227 @@ INTENTS = (
 MANAGEMENT_INTENTS = frozenset(("reserve", "modify", "cancel", "payment", "checkin_info"))
 """Intents that, when present, keep slots from implying `availability`."""
 
-_PEOPLE = r"chic[oa]s|nen[ea]s|menores|nin[oa]s|bebes|chiquitos"
-_ROOM = r"(?<!\ben )\blugar(?:es)?\b(?!\spara\s(?:estacionar|el auto|los autos|la camioneta|dejar|la moto))"
+_KIDS = r"(?:chic|nen|menor|beb|nin|hij|jubilad|adolescent)\w*"
+_LATER = r"(?:las|la|a las)\s\d"
+"""A clock time after 'quedarnos hasta': late departure, not a longer stay."""
+
+
+def words(*alternatives: str) -> str:
+    """Regex matching any of the words or phrases (which may contain regex) as whole words."""
+    return r"\b(?:" + "|".join(alternatives) + r")\b"
+
+
+WHO_PAYS = (
+    rf"\b{_KIDS}\b(?:\s\S+){{0,4}}?\s(?:pagan?|abonan?)\b",
+    rf"\b(?:pagan?|abonan?)\s(?:los|las|el|la)\s{_KIDS}",
+    rf"\b(?:pagar|cobran|cobrar|cobras|se cobra|se paga)\s(?:por|a)\s(?:los|las|el|la)\s{_KIDS}",
+)
+"""'¿los chicos pagan?', 'la nena de 6 paga?': whether someone pays is a price question."""
+
+ROOM = r"(?<!\ben )\blugar(?:es)?\b(?!\spara\s(?:estacionar|el auto|los autos|la camioneta|dejar|la moto))"
 """'lugar' as room to stay, not 'en lugar de' nor a place to park."""
 
-INTENT_PATTERNS: dict[str, re.Pattern[str]] = {
-    "greeting": re.compile(
-        r"\b(?:hola|holas|holis|ola|buenas|buen dia|buenos dias|buenas tardes|buenas noches|que tal|"
-        r"hello|hi|hey)\b"
+INTENT_CUES: dict[str, tuple[str, ...]] = {
+    "greeting": (
+        words("hola", "holas", "holis", "ola", "buenas", "buen dia", "buenos dias", "buenas tardes"),
+        words("buenas noches", "hello", "hi", "hey"),
+        r"\bque tal\b(?!\s(?:si|es|esta|son|estan|el|la|los|las|queda|lo)\b)",
     ),
-    "availability": re.compile(
-        rf"{_ROOM}|\bdisponib\w*|"
-        r"(?<!aire )\blibres?\b|\b(?:tenes|tienen|tendrias|tendrian|tiene|tenga|tengan|hay|habria|habra|"
-        r"queda|quedaria|tendran)\s(?:algo|algun lugar|alguna cabana|alguna disponib\w*|cabanas?|"
-        r"una cabana|para|disponible|espacio|vacantes?)\b|\bhay\s\?|\bqueda algo\b|\bquedan cabanas\b|"
-        r"\bestan (?:ocupad|complet|llen)\w*|\bocupad[oa]s?\b|\bbuscando (?:algo|alojamiento|cabana|lugar)|"
-        r"\bconsult(?:o|aba|ar|amos) (?:por|para|si hay|disponib\w*|fecha)\b|\bvacantes?\b|\balquilar\b"
+    "availability": (
+        ROOM,
+        r"\bdisponib\w*",
+        r"(?<!aire )\blibres?\b",
+        words("tenes|tienen|tendrias|tendrian|tendran|tiene|tenga|tengan|hay|habria|habra|queda|quedaria")
+        + r"\s"
+        + words(
+            r"algo|algun lugar|alguna cabana|alguna disponib\w*|cabanas?|una cabana|disponible|"
+            r"espacio|vacantes?|para(?!\s\w+(?:ar|er|ir)\b)"
+        ),
+        r"\bhay\s\?",
+        words("queda algo", "quedan cabanas", r"estan (?:ocupad|complet|llen)\w*", r"ocupad[oa]s?"),
+        words(
+            r"(?:busco|buscamos|buscando) (?:algo|alojamiento|una cabana|cabana|lugar)",
+            "vacantes?",
+            "alquilar",
+        ),
+        words(r"consult(?:o|aba|ar|amos) (?:por|para|si hay|disponib\w*|fecha)"),
     ),
-    "price": re.compile(
-        r"\b(?:precios?|tarifas?|valor(?:es)?|costos?|cotizacion|cotizar|presupuesto|descuentos?|promo|"
-        r"promocion|promociones|oferta)\b|\bcuanto\b(?:\s(?:me|nos|te|le|les))?\s(?:sale|salen|saldria|"
-        r"saldrian|cuesta|cuestan|costaria|costarian|cobran|cobras|cobrarian|cobrarias|seria|serian|es|son|"
-        r"vale|valdria|esta|estaria|queda|quedaria|tengo que pagar|tenemos que pagar|hay que pagar|"
-        r"pagariamos|pagaria|la noche|por noche|el dia|por dia|por persona)\b|\bcuanto\s?\?|"
-        r"\bpagan\b|\bcobran\b|\bpor (?:persona|cabana|noche|pareja)\b|\$\s?\d|\bes caro\b|\bmas barato\b"
+    "price": (
+        words("precios?", "tarifas?", "valor(?:es)?", "costos?", "cotizacion", "cotizar", "presupuesto"),
+        words("descuentos?", "promo", "promocion", "promociones", "oferta", "es caro", "mas barato"),
+        r"\bcuanto\b(?:\s(?:me|nos|te|le|les))?\s"
+        + words(
+            "sale|salen|saldria|saldrian|cuesta|cuestan|costaria|costarian|cobran|cobras|cobrarian|"
+            "cobrarias|seria|serian|es|son|vale|valdria|esta|estaria|queda|quedaria|tengo que pagar|"
+            "tenemos que pagar|hay que pagar|pagariamos|pagaria|la noche|por noche|el dia|por dia|"
+            "por persona"
+        ),
+        r"\bcuanto\s?\?",
+        *WHO_PAYS,
+        words("pagan", "cobran", "por persona", "por cabana", "por noche", "por pareja"),
+        r"\$\s?\d",
     ),
-    "reserve": re.compile(
-        r"\breserv(?:ar|arla|arlo|arte|amos|o|ame|anos|enos|ala|alo|en|aria|ariamos|emos|arnos|arme)\b|"
-        r"\bhacer (?:una|la) reserva\b|\b(?:la|lo) tom(?:o|amos)\b|\bconfirm(?:o|amos)\b|\bla quiero\b|"
-        r"\bla queremos\b|\bme la guard|\bguardamela|\bnos la guard|\bseguimos adelante\b|\bavanzamos\b|"
-        r"\bcerramos\b|\bnos quedamos con (?:esa|la|esta)\b|\bvamos con esa\b|\bagendame\b|\banotame\b|"
-        r"\banotanos\b|\b(?:me|nos)\s(?:reservas|reservarias|reservan|reservarian)\b"
+    "reserve": (
+        r"\breserv(?:ar|arla|arlo|arte|amos|o|ame|anos|enos|ala|alo|en|aria|ariamos|emos|arnos|arme)\b",
+        words(r"(?:me|nos)\s(?:reservas|reservarias|reservan|reservarian)", "hacer (?:una|la) reserva"),
+        words(r"(?:me|nos)\sconfirm(?:as|an|arias|arian)\s(?:la|mi|nuestra)\sreserva"),
+        words("(?:la|lo) tom(?:o|amos)", "confirm(?:o|amos)", "la quiero", "la queremos", "guardamela"),
+        r"\b(?:me|nos) la guard",
+        words(
+            "seguimos adelante", "avanzamos", "cerramos", "nos quedamos con (?:esa|la|esta)", "vamos con esa"
+        ),
+        words("agendame", "anotame", "anotanos"),
     ),
-    "services": re.compile(
-        r"\b(?:wifi|internet|senal|mascotas?|perr[oa]s?|perrit[oa]s?|gat[oa]s?|pet friendly|pileta|piletas|"
-        r"piscina|estacionamiento|estacionar|cocheras?|garage|garaje|parrillas?|asador|quincho|calefaccion|"
-        r"calefactor|estufa|salamandra|lena|aire acondicionado|split|ventilador|ropa de cama|sabanas|"
-        r"toallas|toallones|blanqueria|ropa blanca|cunas?|desayuno|cocina|cocinar|vajilla|heladera|microondas|jacuzzi|"
-        r"hidromasaje|tv|tele|television|directv|netflix|cable|lavarropas|secador|fumar|limpieza|mucama|"
-        r"servicios|amenities|cafetera|horno|anafe|colchon|almohadas|frazadas|acolchado|sauna|spa|"
-        r"gimnasio|bicicletas|kayaks?|juegos para|mascota|asado|asador)\b|\baire\b(?!\slibre)|\bclave del wifi\b"
+    "services": (
+        words(
+            "wifi", "internet", "senal", "clave del wifi", "tv", "tele", "television", "directv", "netflix"
+        ),
+        words("cable", "mascotas?", "perr[oa]s?", "perrit[oa]s?", "gat[oa]s?", "pet friendly"),
+        words("pileta", "piletas", "piscina", "jacuzzi", "hidromasaje", "sauna", "spa", "gimnasio"),
+        words("estacionamiento", "estacionar", "cocheras?", "garage", "garaje"),
+        words("parrillas?", "asador", "asado", "quincho", "lena"),
+        words(
+            "calefaccion", "calefactor", "estufa", "salamandra", "aire acondicionado", "split", "ventilador"
+        ),
+        r"\baire\b(?!\slibre)",
+        words("ropa de cama", "ropa blanca", "sabanas", "toallas", "toallones", "blanqueria", "colchon"),
+        words("almohadas", "frazadas", "acolchado", "cunas?", "desayuno"),
+        words("cocina", "cocinar", "vajilla", "heladera", "microondas", "cafetera", "horno", "anafe"),
+        words("lavarropas", "secador", "fumar", "limpieza", "mucama", "servicios", "amenities"),
+        words("bicicletas", "kayaks?", "juegos para"),
     ),
-    "location": re.compile(
-        r"\bdonde (?:queda|quedan|estan|esta|se encuentra|se encuentran|es|son|se ubica|se ubican|estaria|"
-        r"estarian|quedaria)\b|\b(?:direccion|ubicacion|ubicad[oa]s?|ubi|coordenadas|mapa|maps)\b|"
-        r"\bcomo (?:llego|llegar|se llega|llegamos|hago para llegar|los encuentro|voy)\b|"
-        r"\ba cuant[oa]s? (?:km|kms|kilometros|cuadras|metros|minutos|hs|horas)\b|"
-        r"\ba cuanto (?:queda|quedan|esta|estan)\b|\bdistancia\b|\blejos\b|\bcerca (?:de|del)\b|"
-        r"\bque tan cerca\b|\bzona\b|\bbarrio\b|\bripio\b|\bcamino de tierra\b|\bpin\b"
+    "location": (
+        r"\bdonde\s"
+        + words(
+            "queda|quedan|estan|esta|se encuentra|se encuentran|es|son|se ubica|se ubican|estaria|"
+            "estarian|quedaria"
+        )
+        + r"(?!\s(?:\w+\s)?(?:llaves?|control|codigo|candado|toallas?|cosas)\b)",
+        words("direccion", "ubicacion", "ubicad[oa]s?", "ubi", "coordenadas", "mapa", "maps", "pin"),
+        r"\bcomo\s"
+        + words("llego", "llegar", "se llega", "llegamos", "hago para llegar", "los encuentro", "voy"),
+        r"\ba cuant[oa]s?\s"
+        + words("km", "kms", "kilometros", "cuadras", "metros", "minutos", "hs", "horas"),
+        r"\ba cuanto\s" + words("queda", "quedan", "esta", "estan"),
+        words("distancia", "lejos", "cerca (?:de|del)", "que tan cerca", "zona", "barrio", "ripio"),
+        words("camino de tierra"),
     ),
-    "cancel": re.compile(
-        r"\bcancel(?:ar|o|amos|en|e|ariamos|acion|arla|arlo|ame|aria|aremos)\b|"
-        r"\banul(?:ar|o|amos|en|ame|arla|acion)\b|\b(?:dar|damos|darla|darme) de baja\b|"
-        r"\bsuspender la reserva\b|\bbajarnos\b"
+    "cancel": (
+        r"\bcancel(?:ar|o|a|amos|en|e|ariamos|acion|arla|arlo|ame|aria|aremos|anos)\b",
+        r"\banul(?:ar|o|amos|en|ame|arla|acion)\b",
+        words("(?:dar|damos|darla|darme) de baja", "suspender la reserva", "bajarnos"),
     ),
-    "modify": re.compile(
-        r"\bcambi(?:ar|amos|arla|o)\s(?:la|las|el|los|de|mi|nuestra)\s(?:fecha|fechas|reserva|dia|dias|"
-        r"cabana|estadia)\b|\bcambiar(?:la|le)?\s(?:\S+\s){0,3}?reserva\b|\bcambio de (?:fecha|fechas|"
-        r"reserva|cabana)\b|\bmodific\w*|\bcorrer (?:la|las|el|un|una|nuestra)\b|\bmover (?:la|las|mi)\s"
-        r"(?:reserva|fecha|fechas)\b|\bpas(?:ar|amos)\s(?:la|nuestra|mi) reserva\b|\bpasarla\b|"
-        r"\bextender\b|\bprolongar\b|\b(?:agregar|sumar|agregamos|sumamos)\s(?:una|un|\d+)\s(?:noches?|"
-        r"dias?|personas?)\b|\b(?:una|\d+)\s(?:noches?|dias?)\smas\b|\bun dia mas\b|\bquedarnos\s"
-        r"(?:hasta|una|un|\d+|mas)\b(?!\s(?:las|la)\s\d)|\bnos podemos quedar\b(?!\shasta\s(?:las|la)\s\d)|"
-        r"\bnos quedamos hasta\b(?!\s(?:las|la)\s\d)|\b(?:uno|una|un|\d+)\s(?:(?:persona|personas|adult\w*|"
-        r"amig\w*|chic\w*|nen\w*|bebe\w*|pibe\w*|pareja\w*|familiar\w*)\s)?(?:mas|menos)\b(?!\s(?:\d|un\b|una\b))|"
-        r"\bse (?:suma|suman|sumaria|sumarian|agrega|agregan|baja|bajan)\b|\ben (?:vez|lugar) "
-        r"de\w*\b|\badelantar\w*|\bpostergar\w*|\bposponer\w*|\breprogram\w*|\bacortar\b|\birnos antes\b|"
-        r"\bnos vamos antes\b|\bsomos (?:menos|mas)\b|\bahora somos\b"
+    "modify": (
+        r"\bcambi(?:ar|amos|arla|o)\s(?:la|las|el|los|de|mi|nuestra)\s"
+        + words("fecha", "fechas", "reserva", "dia", "dias", "cabana", "estadia"),
+        r"\bcambiar(?:la|le)?\s(?:\S+\s){0,3}?reserva\b",
+        r"\bcambi(?:ar|amos|arla|arlo)\s(?:para|al|a)\b",
+        words("cambio de (?:fecha|fechas|reserva|cabana)", r"modific\w*", "extender", "prolongar"),
+        words("correr (?:la|las|el|un|una|nuestra)", "mover (?:la|las|mi) (?:reserva|fecha|fechas)"),
+        words("pas(?:ar|amos) (?:la|nuestra|mi) reserva", "pasarla"),
+        words(r"(?:agregar|sumar|agregamos|sumamos)\s(?:una|un|\d+)\s(?:noches?|dias?|personas?)"),
+        words(r"(?:una|\d+)\s(?:noches?|dias?)\smas", "un dia mas"),
+        r"\b(?:podemos|podriamos|puedo|podria|se puede|queremos|quisieramos)\squedarnos\shasta\b"
+        rf"(?!\s{_LATER})",
+        r"\bquedarnos\s(?:una|un|\d+|mas)\s(?:noches?|dias?|mas)\b",
+        rf"\b(?:nos podemos quedar|nos quedamos) hasta\b(?!\s{_LATER})|\bnos podemos quedar\b(?!\shasta)",
+        r"\b(?:uno|una|un|\d+)\s(?:(?:persona|personas|adult\w*|amig\w*|chic\w*|nen\w*|bebe\w*|pibe\w*|"
+        r"pareja\w*|familiar\w*)\s)?(?:mas|menos)\b(?!\s(?:\d|un\b|una\b))",
+        words("se (?:suma|suman|sumaria|sumarian|agrega|agregan|baja|bajan)"),
+        rf"\ben (?:vez|lugar) de\w*\b(?!\s{_LATER})",
+        words(r"adelantar\w*", r"postergar\w*", r"posponer\w*", r"reprogram\w*", "acortar"),
+        words("irnos antes", "nos vamos antes", "somos (?:menos|mas)", "ahora somos"),
     ),
-    "payment": re.compile(
-        r"\bpag(?:ar|o|ue|amos|aste|ado|ada|ando|arte|arles|aria|ariamos|as|amos|ues|uen|ar la|ale)\b|"
-        r"\b(?:sena|senar|senamos|seno|senas|deposito|depositar|deposite|depositamos|alias|cbu|cvu|"
-        r"mercadopago|mp|tarjetas?|cuotas|efectivo|comprobante|reintegro|devolucion|devuelven|devolver|"
-        r"devuelvan|reembolso|factura|facturan|debito|credito|adelanto|anticipo|visa|mastercard|saldo|"
-        r"datos bancarios|cuenta bancaria|numero de cuenta|banco)\b|\btransf\w*|\babon(?:ar|o|amos|e|ado)\b"
+    "payment": (
+        r"\bpag(?:ar|o|ue|amos|aste|ado|ada|ando|arte|arles|aria|ariamos|as|ues|uen|ale)\b",
+        words("sena", "senar", "senamos", "seno", "senas", "adelanto", "anticipo", "saldo"),
+        words("deposito", "depositar", "deposite", "depositamos", r"transf\w*", r"abon(?:ar|o|amos|e|ado)"),
+        words("alias", "cbu", "cvu", "datos bancarios", "cuenta bancaria", "numero de cuenta", "banco"),
+        words(
+            "mercadopago", "mp", "tarjetas?", "cuotas", "efectivo", "debito", "credito", "visa", "mastercard"
+        ),
+        words("comprobante", "factura", "facturan"),
+        words("reintegro", "devolucion", "devuelven", "devolver", "devuelvan", "reembolso"),
     ),
-    "human": re.compile(
-        r"\bhablar con (?:alguien|una persona|el dueno|la duena|el encargado|la encargada|un humano|"
-        r"el propietario|la propietaria|un operador|vos|usted|ustedes|el responsable|la responsable)\b|"
-        r"\bpas(?:as|a|an|ame|anme|e|en)\scon\s(?:alguien|una persona|el dueno|la duena|el encargado|"
-        r"la encargada|un humano|el propietario|la propietaria|un operador)\b|\b(?:me|nos)\s(?:puede|"
-        r"pueden|podes|podrias|podrian|podra|podran)\sllamar\b|\b(?:llamame|llamenme|llamanos|llamame)\b|"
-        r"\b(?:me|nos) (?:llaman|llamas|llamaria|llamarian)\b|\bpersona real\b|\bhumano\b|\boperador\b|"
-        r"\balguna persona\b|\buna persona que\b|\bcon (?:el dueno|la duena|el encargado|la encargada|"
-        r"el propietario|alguien)\b|\bcomunicarme con\b|\bcomunicarnos con\b|\bque me atienda\b|"
-        r"\bhablar por telefono\b|\bun telefono\b|\bnumero de telefono\b|\bcon quien (?:\w+\s)?hablar\b|"
-        r"\balguien (?:con quien|que me|que nos|para hablar|que atienda)\b|\bllamar(?:me|nos)\b"
+    "human": (
+        r"\bhablar con\s"
+        + words(
+            "alguien|una persona|el dueno|la duena|el encargado|la encargada|un humano|el propietario|"
+            "la propietaria|un operador|vos|usted|ustedes|el responsable|la responsable"
+        ),
+        r"\bpas(?:as|a|an|ame|anme|e|en)\scon\s"
+        + words(
+            "alguien|una persona|el dueno|la duena|el encargado|la encargada|un humano|el propietario|"
+            "la propietaria|un operador"
+        ),
+        r"\bcon\s" + words("el dueno", "la duena", "el encargado", "la encargada", "el propietario"),
+        r"\b(?:me|nos)\s(?:puede|pueden|podes|podrias|podrian|podra|podran)\sllamar\b",
+        words(
+            "llamame", "llamenme", "llamanos", r"llamar(?:me|nos)", "(?:me|nos) (?:llaman|llamas|llamaria)"
+        ),
+        words("persona real", "humano", "operador", "alguna persona", "una persona que", "que me atienda"),
+        words(r"atiend[ae]n?\s(?:una persona|alguien|el dueno|la duena|el encargado|la encargada|un humano)"),
+        words(
+            "comunicarme con", "comunicarnos con", "hablar por telefono", "un telefono", "numero de telefono"
+        ),
+        words(r"con quien (?:\w+\s)?hablar", "alguien (?:con quien|que me|que nos|para hablar|que atienda)"),
     ),
-    "checkin_info": re.compile(
-        r"\b(?:checkin|checkout)\b|\bhorarios? (?:de\s)?(?:entrada|salida|ingreso|llegada|checkin|"
-        r"checkout)\b|\bhora de (?:entrada|salida|ingreso|llegada)\b|\ba (?:que|partir de que) hora\b|"
-        r"\bhasta que hora\b|\bdesde que hora\b|\b(?:llegar|entrar|ingresar|llegamos|entramos|ingresamos)\s"
-        r"(?:mas\s|muy\s)?(?:temprano|tarde)\b|\b(?:salir|irnos|dejar la cabana|quedarnos|retirarnos)\s"
-        r"(?:mas\s|un poco mas\s)?tarde\b|\bllaves?\b|\bquien (?:nos|me|los) recib\w*|\brecibir(?:nos|los|me)"
-        r"\b|\bnos (?:recibe|reciben|recibis|van a recibir)\b|\bcodigo de (?:acceso|la puerta|ingreso)\b|"
-        r"\bcerradura\b|\bllegamos (?:tipo|a las|como a las|cerca de las|de noche|muy tarde)\b|"
-        r"\b(?:entrar|ingresar|llegar|salir|irnos|dejar)\b(?:\s\S+){0,3}\s(?:a las|tipo|antes de las|"
-        r"despues de las)\s\d|\b(?:a las|tipo|antes de las|despues de las)\s\d{1,2}(?:\s\S+){0,3}\s(?:entrar|"
-        r"ingresar|llegar|salir|irnos|dejar la cabana)\b|\bdejar (?:las|los) (?:valijas|bolsos|equipaje|"
-        r"cosas)\b|\bearly\b|\blate\b|\b(?:quedarnos|quedarme|salir|irnos|dejar la cabana)\s(?:hasta\s)?"
-        r"(?:las|la|a las)\s\d|\bdia de (?:salida|llegada|ingreso|entrada)\b"
+    "checkin_info": (
+        words("checkin", "checkout", "early", "late", "llaves?", "cerradura"),
+        r"\bhorarios? (?:de\s)?" + words("entrada", "salida", "ingreso", "llegada", "checkin", "checkout"),
+        words("hora de (?:entrada|salida|ingreso|llegada)", "dia de (?:salida|llegada|ingreso|entrada)"),
+        words("a (?:que|partir de que) hora", "hasta que hora", "desde que hora"),
+        words(r"(?:llegar|entrar|ingresar|llegamos|entramos|ingresamos)\s(?:mas\s|muy\s)?(?:temprano|tarde)"),
+        words(r"(?:salir|irnos|dejar la cabana|quedarnos|retirarnos)\s(?:mas\s|un poco mas\s)?tarde"),
+        words(r"quien (?:nos|me|los) recib\w*", "recibir(?:nos|los|me)"),
+        words("nos (?:recibe|reciben|recibis|van a recibir)", "codigo de (?:acceso|la puerta|ingreso)"),
+        words("llegamos (?:tipo|a las|como a las|cerca de las|de noche|muy tarde)"),
+        r"\b(?:entrar|ingresar|llegar|salir|irnos|dejar)\b(?:\s\S+){0,3}\s"
+        r"(?:a las|tipo|antes de las|despues de las)\s\d",
+        r"\b(?:a las|tipo|antes de las|despues de las)\s\d{1,2}(?:\s\S+){0,3}\s"
+        + words("entrar", "ingresar", "llegar", "salir", "irnos", "dejar la cabana"),
+        rf"\b(?:quedarnos|quedarme|salir|irnos|dejar la cabana)\s(?:hasta\s)?{_LATER}",
+        words("dejar (?:las|los) (?:valijas|bolsos|equipaje|cosas)"),
     ),
-    "thanks": re.compile(r"\bgracias+\b|\bgrcs\b|\bagradezco\b|\bagradecid[oa]s?\b|\bthanks\b|\bthank you\b"),
+    "thanks": (words("gracias+", "grcs", "agradezco", "agradecid[oa]s?", "thanks", "thank you"),),
 }
-"""Cues per intent, matched against normalised text."""
+"""Cues per intent (regex fragments over normalised text); any one of them marks the intent."""
 
-BLOCKERS: dict[str, re.Pattern[str]] = {
-    "price": re.compile(
-        r"\b(?:cuanto|valor|monto|precio)\b(?:\s\S+){0,4}?\s(?:de\s|la\s|el\s)?(?:sena|deposito|adelanto|"
-        r"anticipo|senar|transferencia)\b"
+BLOCKER_CUES: dict[str, tuple[str, ...]] = {
+    "price": (
+        r"\b(?:cuanto|valor|monto|precio)\b(?:\s\S+){0,4}?\s(?:de\s|la\s|el\s)?"
+        + words("sena", "deposito", "adelanto", "anticipo", "senar", "transferencia"),
     ),
-    "payment": re.compile(
-        rf"\bcuanto (?:tengo|tenemos|hay|habria) que pagar\b(?!\s(?:de|la|el)\s(?:sena|deposito|adelanto))|"
-        rf"\bpagan\s(?:los|las)\s(?:{_PEOPLE})\b|\b(?:los|las)\s(?:{_PEOPLE})\s(?:pagan|abonan)\b|"
-        r"\bse paga por (?:persona|noche|cabana)\b|\bpagan\b"
+    "payment": (
+        r"\bcuanto (?:tengo|tenemos|hay|habria) que pagar\b(?!\s(?:de|la|el)\s(?:sena|deposito|adelanto))",
+        r"\bse paga por (?:persona|noche|cabana)\b",
+        r"\bpagan\b",
+        *WHO_PAYS,
     ),
-    "reserve": re.compile(
-        r"\b(?:te|les|le)\s(?:confirmo|confirmamos)\s(?:\S+\s){0,3}?(?:manana|despues|mas tarde|"
-        r"en un rato|luego|a la noche|a la tarde|pronto|en breve|cuando|si|el lunes|el martes|el miercoles|"
-        r"el jueves|el viernes|el sabado|el domingo)\b|\b(?:antes de|sin) reservar\b|"
-        r"\blo (?:charlo|charlamos|hablo|hablamos|veo|vemos|consulto|consultamos|pienso|pensamos)\b.*?"
-        r"\b(?:te|les|le)\sconfirm\w*"
+    "reserve": (
+        r"\b(?:te|les|le)\s(?:confirmo|confirmamos)\s(?:\S+\s){0,3}?"
+        + words(
+            "manana|despues|mas tarde|en un rato|luego|a la noche|a la tarde|pronto|en breve|cuando|si|"
+            "el lunes|el martes|el miercoles|el jueves|el viernes|el sabado|el domingo"
+        ),
+        words("(?:antes de|sin) reservar"),
+        words("lo (?:charlo|charlamos|hablo|hablamos|veo|vemos|consulto|consultamos|pienso|pensamos)")
+        + r".*?\b(?:te|les|le)\sconfirm\w*",
     ),
-    "cancel": re.compile(
-        r"\bpoliticas? de (?:cancelacion|anulacion)\b|\bsi (?:cancel|anul)\w*|\ben caso de (?:cancel|anul)\w*"
+    "cancel": (
+        words("politicas? de (?:cancelacion|anulacion)", r"si (?:cancel|anul)\w*"),
+        words(r"en caso de (?:cancel|anul)\w*"),
+        r"\bcancel\w*\s(?:el\s|la\s)?(?:saldo|resto|deuda|total|diferencia)\b",
+        r"\b(?:saldo|resto|deuda|total|diferencia)\s(?:\w+\s)?(?:lo|la)\scancel\w*",
     ),
 }
-"""Phrases removed before one intent's pattern runs, because they mean something else."""
+"""Phrases removed before one intent's cues are looked for, because they mean something else:
+'cuánto es la seña' is payment, not price; 'los chicos pagan?' is price, not payment; 'lo charlo y te
+confirmo' is a promise, not a booking; 'si cancelo...' is a hypothesis and 'cancelar el saldo' a payment,
+not a cancellation."""
+
+INTENT_PATTERNS = {intent: re.compile("|".join(cues)) for intent, cues in INTENT_CUES.items()}
+BLOCKERS = {intent: re.compile("|".join(cues)) for intent, cues in BLOCKER_CUES.items()}
 
 
 def _has(intent: str, text: str) -> bool:
@@ -167,11 +261,21 @@ def _has(intent: str, text: str) -> bool:
     return bool(INTENT_PATTERNS[intent].search(text))
 
 
-def classify(text: str, has_slots: bool) -> tuple[str, ...]:
-    """Intents of a normalised message; slots imply availability unless a management intent is there."""
-    found = [intent for intent in INTENT_PATTERNS if _has(intent, text)]
-    if has_slots and "availability" not in found and not MANAGEMENT_INTENTS.intersection(found):
-        found.append("availability")
+def cued_intents(text: str) -> frozenset[str]:
+    """Intents whose words occur in a normalised message (before the slot rule and `other`)."""
+    return frozenset(intent for intent in INTENT_PATTERNS if _has(intent, text))
+
+
+def final_intents(cued: frozenset[str], has_slots: bool) -> tuple[str, ...]:
+    """Add availability for slots without a management intent; `other` when nothing applies."""
+    found = set(cued)
+    if has_slots and not MANAGEMENT_INTENTS & found:
+        found.add("availability")
     if not found:
         return ("other",)
     return tuple(intent for intent in INTENTS if intent in found)
+
+
+def classify(text: str, has_slots: bool) -> tuple[str, ...]:
+    """Intents of a normalised message, given whether it carries any slot."""
+    return final_intents(cued_intents(text), has_slots)

@@ -84,12 +84,10 @@ WORD_FIXES: dict[str, str] = {
     "bs": "buenas",
     "bna": "buenas",
     "bnas": "buenas",
-    "finde": "finde",
     "fds": "finde",
     "findesemana": "finde",
     "cuant": "cuanto",
     "cuantoo": "cuanto",
-    "cuánto": "cuanto",
     "kuanto": "cuanto",
     "senia": "sena",
     "reserba": "reserva",
@@ -100,8 +98,6 @@ WORD_FIXES: dict[str, str] = {
     "grax": "gracias",
     "grs": "gracias",
     "grasias": "gracias",
-    "mercadopago": "mercadopago",
-    "wi-fi": "wifi",
     "1ro": "1",
     "1ero": "1",
     "1er": "1",
@@ -111,7 +107,6 @@ WORD_FIXES: dict[str, str] = {
     "psnas": "personas",
     "prsonas": "personas",
     "peronas": "personas",
-    "persona": "persona",
 }
 
 PHRASE_FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -127,8 +122,8 @@ PHRASE_FIXES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 _STRETCHED = re.compile(r"([a-z])\1{2,}")
-_DOUBLED_END = re.compile(r"([a-z])\1+\b")
-"""Spanish words do not end in a doubled letter: 'holaa', 'buenass', 'graciass' are stretched."""
+_DOUBLED_END = re.compile(r"([a-df-z])\1+\b")
+"""Spanish words do not end in a doubled letter ('cree', 'lee' aside): 'holaa', 'buenass' are stretched."""
 _CODE_TOKEN = re.compile(r"\b[a-z]{2,}\d[a-z0-9]*\b|\b\d+[a-z]+\d[a-z0-9]*\b")
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])")
 _ORDINAL_SUFFIX = re.compile(r"\b(\d{1,2})(?:ro|ero|er|do|to|vo|mo|no|°)(?![a-z0-9])")
@@ -155,8 +150,8 @@ def _fix_word(match: re.Match[str]) -> str:
 
 def normalize(text: str) -> str:
     """Return the canonical form: lower case, no accents, single spaces, punctuation as tokens."""
-    text = strip_accents(text[:MAX_INPUT_CHARS].casefold())
-    text = text.replace("º", "°").replace("–", "-").replace("—", "-").replace("’", "'")
+    text = text[:MAX_INPUT_CHARS].replace("º", "°").replace("–", "-").replace("—", "-").replace("’", "'")
+    text = strip_accents(text.casefold())
     text = _ORDINAL_SUFFIX.sub(r"\1", text)
     text = _CODE_TOKEN.sub(" # ", text)
     text = _DIGIT_LETTER.sub(" ", text)

@@ -1,0 +1,141 @@
+"""Payments on a reservation: the operator records a checked transfer or cash; receipts guests sent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from html import escape
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from alojamientos.auth.deps import CurrentOperator
+from alojamientos.conversation.format import fecha
+from alojamientos.db import SessionDep
+from alojamientos.errors import NotFound
+from alojamientos.payments.models import Attachment, Payment
+from alojamientos.payments.service import payments
+from alojamientos.reservations.models import Accommodation, Reservation
+from alojamientos.reservations.schemas import Money, ReservationOut
+from alojamientos.reservations.service import reservation as reservation_service
+
+router = APIRouter(prefix="/api/v1", tags=["payments"])
+public = APIRouter(tags=["payments"])
+
+
+class PaymentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    method: Literal["transfer", "cash", "mercadopago", "other"] = "transfer"
+
+
+class PaymentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    provider: str
+    provider_id: str
+    method: str
+    status: str
+    status_detail: str | None
+    amount: Money
+    currency: str
+    counted: bool
+    recorded_by: str
+    history: list[dict[str, Any]]
+    created_at: datetime
+
+
+class RecordedPayment(BaseModel):
+    reservation: ReservationOut
+    payment: PaymentOut
+
+
+class AttachmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    mime_type: str
+    size: int
+    sha256: str
+    caption: str
+    created_at: datetime
+
+
+@router.post("/reservations/{code}/payments", status_code=201, response_model=RecordedPayment)
+async def record_payment(
+    code: str, body: PaymentIn, session: SessionDep, operator: CurrentOperator
+) -> dict[str, Any]:
+    """Records money received; a hold whose deposit is now covered becomes confirmed."""
+    reservation, payment = await payments.record_manual(
+        session, code, amount=body.amount, method=body.method, actor=f"operator:{operator.email}"
+    )
+    return {"reservation": reservation, "payment": payment}
+
+
+@router.get("/reservations/{code}/payments", response_model=list[PaymentOut])
+async def list_payments(code: str, session: SessionDep, operator: CurrentOperator) -> list[Payment]:
+    stay = await reservation_service.get(session, code)
+    return list(
+        await session.scalars(select(Payment).where(Payment.reservation_id == stay.id).order_by(Payment.id))
+    )
+
+
+@router.get("/reservations/{code}/attachments", response_model=list[AttachmentOut])
+async def list_attachments(code: str, session: SessionDep, operator: CurrentOperator) -> list[Attachment]:
+    stay = await reservation_service.get(session, code)
+    query = select(Attachment).where(Attachment.reservation_id == stay.id).order_by(Attachment.id)
+    return list(await session.scalars(query))
+
+
+@router.get("/attachments/{attachment_id}", response_class=Response)
+async def download_attachment(attachment_id: int, session: SessionDep, operator: CurrentOperator) -> Response:
+    found = await session.get(Attachment, attachment_id)
+    if found is None:
+        raise NotFound(f"there is no attachment {attachment_id}")
+    return Response(found.content, media_type=found.mime_type,
+                    headers={"Content-Disposition": f'inline; filename="comprobante-{found.id}"'})  # fmt: skip
+
+
+_OUTCOME = {
+    "aprobado": "¡Gracias! Recibimos tu pago.",
+    "pendiente": "Tu pago está pendiente: te avisamos por WhatsApp apenas se acredite.",
+    "rechazado": "El pago no se completó. Podés intentarlo de nuevo con el mismo link o escribirnos por WhatsApp.",
+}
+_STATUS = {
+    "pre_reserved": "reservada, esperando la seña",
+    "confirmed": "confirmada",
+    "cancelled": "cancelada",
+    "expired": "vencida",
+    "completed": "finalizada",
+    "no_show": "sin presentarse",
+}
+
+
+@public.get("/pago/{code}", response_class=HTMLResponse, include_in_schema=False)
+async def payment_return(code: str, session: SessionDep, estado: str = Query("")) -> HTMLResponse:
+    """Where Mercado Pago sends the guest back: the outcome and the stay, with no personal data."""
+    stay = await session.scalar(select(Reservation).where(Reservation.code == code.upper()[:12]))
+    if stay is None:
+        body = "<h1>No encontramos esa reserva</h1><p>Revisá el código o escribinos por WhatsApp.</p>"
+        return HTMLResponse(_page(body), status_code=404)
+    unit = await session.get_one(Accommodation, stay.accommodation_id)
+    body = (
+        f"<h1>{escape(_OUTCOME.get(estado, 'Estado de tu reserva'))}</h1>"
+        f"<p>Reserva <strong>{escape(stay.code)}</strong>: {escape(unit.name)}, "
+        f"del {escape(fecha(stay.check_in))} al {escape(fecha(stay.check_out))}.</p>"
+        f"<p>Estado: {escape(_STATUS.get(stay.status, stay.status))}.</p>"
+    )
+    return HTMLResponse(_page(body))
+
+
+def _page(body: str) -> str:
+    return (
+        '<!doctype html><html lang="es-AR"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><title>Tu reserva</title>'
+        "<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;"
+        f"color:#1f2937}}h1{{font-size:1.4rem}}</style></head><body>{body}</body></html>"
+    )

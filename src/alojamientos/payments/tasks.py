@@ -1,0 +1,77 @@
+"""Worker jobs for Mercado Pago: create the checkout link for a hold; fetch and apply a notified payment."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select, update
+
+from alojamientos.conversation import replies as r
+from alojamientos.conversation.messages import Reply
+from alojamientos.conversation.service import conversations
+from alojamientos.jobs.worker import JobContext, handler
+from alojamientos.kit.clock import utc_now
+from alojamientos.notifications.context import reservation_context
+from alojamientos.notifications.email import queue_email
+from alojamientos.payments.mercadopago.client import MercadoPagoClient
+from alojamientos.payments.models import ExternalEvent
+from alojamientos.payments.service import payments
+from alojamientos.pricing.service import pricing
+from alojamientos.reservations.models import Accommodation, Reservation, ReservationStatus
+
+log = logging.getLogger(__name__)
+CREATE_PREFERENCE = "payments.create_preference"
+FETCH_PAYMENT = "payments.mercadopago"
+
+
+@handler(CREATE_PREFERENCE)
+async def create_preference(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """The guest's Mercado Pago link for the deposit, expiring with the hold; sent by WhatsApp and e-mail."""
+    code = str(payload["code"])
+    async with ctx.db.session_scope() as session:
+        held = await session.scalar(select(Reservation).where(Reservation.code == code))
+        if held is None or held.status != ReservationStatus.pre_reserved.value or held.expires_at is None:
+            return
+        if held.payment_link:
+            return
+        unit = await session.get_one(Accommodation, held.accommodation_id)
+        tz = await pricing.timezone(session)
+        title = (f"Seña {held.deposit_amount / held.total_amount:.0%} – {unit.name} – "
+                 f"{held.check_in:%d/%m}→{held.check_out:%d/%m}") if held.total_amount else f"Seña {code}"  # fmt: skip
+        expires_at, deposit, email = held.expires_at.astimezone(tz), held.deposit_amount, held.guest_email
+    preference = await MercadoPagoClient(ctx.settings, ctx.http).create_preference(
+        code=code, title=title, amount=deposit, expires_at=expires_at, payer_email=email,
+        attempt_key=f"pref-{code}",
+    )  # fmt: skip
+    link = str(preference["init_point"])
+    async with ctx.db.session_scope() as session:
+        held = await session.scalar(select(Reservation).where(Reservation.code == code).with_for_update())
+        assert held is not None
+        held.payment_link, held.provider_reference = link, str(preference.get("id") or "")
+        if held.guest_phone:
+            conversation = await conversations.open(session, held.guest_phone)
+            text = r.say("payment_link", code=code, deposit=deposit, link=link, expires_at=expires_at)
+            await conversations.send(session, conversation, Reply(text))
+        if held.guest_email:
+            context = await reservation_context(session, ctx.settings, held)
+            await queue_email(session, ctx.settings, to=held.guest_email, template="hold_created",
+                              context=context, dedupe_key=f"email:hold_created:{code}")  # fmt: skip
+        await ctx.complete_in(session)
+
+
+@handler(FETCH_PAYMENT)
+async def fetch_payment(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """The notification was only a trigger: the payment itself is fetched and checked here."""
+    data = await MercadoPagoClient(ctx.settings, ctx.http).payment(str(payload["payment_id"]))
+    async with ctx.db.session_scope() as session:
+        outcome = await payments.reconcile_mercadopago(session, data)
+        await session.execute(
+            update(ExternalEvent)
+            .where(ExternalEvent.id == int(payload["event_id"]))
+            .values(handled_at=utc_now())
+        )
+        await ctx.complete_in(session)
+    log.info(
+        "payments.mercadopago.reconciled", extra={"payment_id": payload["payment_id"], "outcome": outcome}
+    )

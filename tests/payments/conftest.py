@@ -1,0 +1,104 @@
+"""Payments end to end: the app and worker aimed at local fakes of Mercado Pago, WhatsApp and SMTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+import alojamientos.tasks  # noqa: F401 - registers the worker's jobs
+from alojamientos.config import Settings
+from alojamientos.db import Database
+from alojamientos.jobs.worker import Worker
+from alojamientos.main import create_app
+from tests.fakes.graph import ACCESS_TOKEN as GRAPH_TOKEN
+from tests.fakes.graph import PHONE_NUMBER_ID, FakeGraph
+from tests.fakes.mercadopago import ACCESS_TOKEN, WEBHOOK_SECRET, FakeMercadoPago, MercadoPagoServer
+from tests.fixtures.api import OPERATOR_EMAIL, OPERATOR_PASSWORD, today_ar
+
+GUEST_PHONE = "+5492944555555"
+GUEST_EMAIL = "lucia@example.com"
+
+
+@pytest.fixture(scope="session")
+def mp_server() -> Iterator[FakeMercadoPago]:
+    with MercadoPagoServer() as fake:
+        yield fake
+
+
+@pytest.fixture
+def mp(mp_server: FakeMercadoPago) -> FakeMercadoPago:
+    mp_server.reset()
+    return mp_server
+
+
+@pytest.fixture
+def pay_settings(mp: FakeMercadoPago, graph: FakeGraph, smtp: Any, clean_db: str) -> Settings:
+    return Settings(
+        mercadopago_api_base=mp.url,
+        mercadopago_access_token=ACCESS_TOKEN,
+        mercadopago_webhook_secret=WEBHOOK_SECRET,
+        whatsapp_api_base=graph.url,
+        whatsapp_phone_number_id=PHONE_NUMBER_ID,
+        whatsapp_access_token=GRAPH_TOKEN,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_from="Cabañas <reservas@example.com>",
+        smtp_starttls=False,
+        operator_email="dueno@example.com",
+        public_base_url="https://reservas.example.com",
+    )
+
+
+@pytest.fixture
+async def pay_app(pay_settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(pay_settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def api(pay_app: FastAPI, operator: None) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=pay_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        token = await client.post(
+            "/api/v1/auth/token", data={"username": OPERATOR_EMAIL, "password": OPERATOR_PASSWORD}
+        )
+        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        yield client
+
+
+@pytest.fixture
+async def pay_worker(pay_settings: Settings) -> AsyncIterator[Worker]:
+    database = Database(pay_settings)
+    async with httpx.AsyncClient() as http:
+        yield Worker(pay_settings, database, http, name="pay-worker")
+    await database.dispose()
+
+
+@pytest.fixture
+async def unit(api: httpx.AsyncClient) -> dict[str, Any]:
+    response = await api.post(
+        "/api/v1/accommodations", json={"name": "Cabaña del Bosque", "capacity": 4, "base_price": "60000"}
+    )
+    result: dict[str, Any] = response.json()
+    return result
+
+
+@pytest.fixture
+async def hold(api: httpx.AsyncClient, unit: dict[str, Any], pay_worker: Worker) -> dict[str, Any]:
+    """A transfer hold made from the panel for a guest with phone and e-mail; its own messages drained."""
+    start = today_ar() + timedelta(days=30)
+    response = await api.post("/api/v1/reservations", json={
+        "accommodation_id": unit["id"], "check_in": start.isoformat(),
+        "check_out": (start + timedelta(days=3)).isoformat(), "guests": 2,
+        "guest_name": "Lucía Gómez", "guest_phone": GUEST_PHONE, "guest_email": GUEST_EMAIL,
+    })  # fmt: skip
+    assert response.status_code == 201, response.text
+    await pay_worker.run_pending()
+    created: dict[str, Any] = response.json()
+    return created
