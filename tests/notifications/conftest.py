@@ -1,4 +1,4 @@
-"""E-mail tests: a real loopback SMTP server, settings pointing at it, and a worker to deliver."""
+"""E-mail tests: settings pointing at the loopback SMTP server (tests.fixtures.fakes), and a worker."""
 
 from __future__ import annotations
 
@@ -12,19 +12,7 @@ from alojamientos.config import Settings
 from alojamientos.db import Database
 from alojamientos.jobs.worker import Worker
 from alojamientos.ops.flags import flags
-from tests.fakes.smtp import FakeSMTP, SMTPServer
-
-
-@pytest.fixture(scope="session")
-def smtp_server() -> Iterator[FakeSMTP]:
-    with SMTPServer() as smtp:
-        yield smtp
-
-
-@pytest.fixture
-def smtp(smtp_server: FakeSMTP) -> FakeSMTP:
-    smtp_server.reset()
-    return smtp_server
+from tests.fakes.smtp import FakeSMTP
 
 
 @pytest.fixture

@@ -143,9 +143,11 @@ async def list_answers(session: SessionDep, operator: CurrentOperator) -> list[B
 
 @router.put("/bot/answers/{topic}", response_model=AnswerOut)
 async def put_answer(
-    topic: Annotated[str, Path(pattern=r"^[a-z_]{2,40}$")], body: AnswerIn, session: SessionDep,
+    topic: Annotated[str, Path(pattern=r"^[a-z_]{2,40}$")],
+    body: AnswerIn,
+    session: SessionDep,
     operator: CurrentOperator,
-) -> BotAnswer:  # fmt: skip
+) -> BotAnswer:
     answer = await session.get(BotAnswer, topic)
     if answer is None:
         answer = BotAnswer(topic=topic, text=body.text)

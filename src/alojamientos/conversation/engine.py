@@ -132,8 +132,9 @@ class ConversationEngine:
                 turn.replies = [Reply(r.say("receipt_attached", code=held.code))]
             else:
                 turn.replies = [Reply(r.say("media_received"))]
-                await conversations.alert(session, "guest_media", f"{inbound.phone} mandó un archivo",
-                                          phone=inbound.phone)  # fmt: skip
+                await conversations.alert(
+                    session, "guest_media", f"{inbound.phone} mandó un archivo", phone=inbound.phone
+                )
         elif inbound.choice_id:
             turn.replies = await self._choice(session, ctx, inbound.choice_id)
         else:
@@ -380,8 +381,10 @@ class ConversationEngine:
             return await self._hold(session, ctx, name, "transfer")
         ctx.data["name"] = name
         ctx.state = "choosing_payment"
-        buttons = (Button("pay:mercadopago", r.button("pay_mercadopago")),
-                   Button("pay:transfer", r.button("pay_transfer")))  # fmt: skip
+        buttons = (
+            Button("pay:mercadopago", r.button("pay_mercadopago")),
+            Button("pay:transfer", r.button("pay_transfer")),
+        )
         return [Reply(r.say("ask_payment_method"), buttons)]
 
     async def _save_email(self, session: AsyncSession, ctx: Ctx, email: str) -> list[Reply]:
@@ -389,8 +392,12 @@ class ConversationEngine:
         if held is None:
             return self._not_understood(ctx)
         held.guest_email = email.lower()
-        await enqueue(session, EMAIL_LATER, {"code": held.code, "template": "hold_created"},
-                      dedupe_key=f"email-later:{held.code}:{email.lower()}")  # fmt: skip
+        await enqueue(
+            session,
+            EMAIL_LATER,
+            {"code": held.code, "template": "hold_created"},
+            dedupe_key=f"email-later:{held.code}:{email.lower()}",
+        )
         return [Reply(r.say("email_saved", email=email.lower()))]
 
     async def _hold(self, session: AsyncSession, ctx: Ctx, name: str, method: str) -> list[Reply]:
@@ -452,10 +459,11 @@ class ConversationEngine:
         if details:
             return r.say("pay_transfer", details=details)
         await conversations.alert(
-            session, "missing_bank_details",
+            session,
+            "missing_bank_details",
             "Un huésped necesita los datos para transferir y no están cargados en Ajustes",
             phone=ctx.conversation.phone,
-        )  # fmt: skip
+        )
         return r.say("pay_transfer_pending")
 
     # -- questions ---------------------------------------------------------------------------------
@@ -473,16 +481,23 @@ class ConversationEngine:
         if intent == "payment":
             if re.search(r"\b(ya )?(te )?(pagu|transfer[ií]|deposit)", text, re.IGNORECASE):
                 await conversations.alert(
-                    session, "payment_claimed",
+                    session,
+                    "payment_claimed",
                     f"{ctx.conversation.phone} dice que ya pagó la seña",
-                    phone=ctx.conversation.phone, code=ctx.data.get("hold_code"),
-                )  # fmt: skip
+                    phone=ctx.conversation.phone,
+                    code=ctx.data.get("hold_code"),
+                )
                 return Reply(r.say("payment_claimed"))
             held = await self._active_hold(session, ctx)
             return Reply(
-                r.say("payment_info", percent=_percent(policy.deposit_percent), transfer=True,
-                      code=held.code if held else None, deposit=held.deposit_amount if held else 0)
-            )  # fmt: skip
+                r.say(
+                    "payment_info",
+                    percent=_percent(policy.deposit_percent),
+                    transfer=True,
+                    code=held.code if held else None,
+                    deposit=held.deposit_amount if held else 0,
+                )
+            )
         if intent == "checkin_info":
             return Reply(
                 r.say(
@@ -514,10 +529,22 @@ class ConversationEngine:
         unit = await reservation_service.accommodation(session, found.accommodation_id)
         ctx.state = "confirming_cancel"
         ctx.data["cancel_code"] = code
-        buttons = (Button(f"cancel_yes:{code}", r.button("cancel_yes")),
-                   Button(f"cancel_no:{code}", r.button("cancel_no")))  # fmt: skip
-        return [Reply(r.say("cancel_confirm", code=code, unit=unit.name, check_in=found.check_in,
-                            check_out=found.check_out), buttons)]  # fmt: skip
+        buttons = (
+            Button(f"cancel_yes:{code}", r.button("cancel_yes")),
+            Button(f"cancel_no:{code}", r.button("cancel_no")),
+        )
+        return [
+            Reply(
+                r.say(
+                    "cancel_confirm",
+                    code=code,
+                    unit=unit.name,
+                    check_in=found.check_in,
+                    check_out=found.check_out,
+                ),
+                buttons,
+            )
+        ]
 
     async def _answer_cancel(
         self, session: AsyncSession, ctx: Ctx, code: str | None, yes: bool

@@ -18,9 +18,13 @@ _FILE = Path(__file__).with_name("replies.toml")
 def _catalogue() -> tuple[Environment, dict[str, dict[str, str]]]:
     env = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)  # noqa: S701 - plain text
     env.filters.update(
-        fecha=fmt.fecha, fecha_corta=fmt.fecha_corta, pesos=fmt.pesos,
-        noches=fmt.noches, personas=fmt.personas, hora=fmt.hora,
-    )  # fmt: skip
+        fecha=fmt.fecha,
+        fecha_corta=fmt.fecha_corta,
+        pesos=fmt.pesos,
+        noches=fmt.noches,
+        personas=fmt.personas,
+        hora=fmt.hora,
+    )
     with _FILE.open("rb") as f:
         return env, tomllib.load(f)
 

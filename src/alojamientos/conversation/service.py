@@ -131,10 +131,11 @@ class ConversationService:
         )
         if waiting is None:
             await self.alert(
-                session, "guest_waiting",
+                session,
+                "guest_waiting",
                 f"{conversation.profile_name or conversation.phone} escribió y el bot está apagado",
                 phone=conversation.phone,
-            )  # fmt: skip
+            )
 
     async def release(self, session: AsyncSession, phone: str) -> Conversation:
         conversation = await self.get(session, phone, lock=True)

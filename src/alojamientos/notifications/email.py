@@ -53,15 +53,38 @@ OPERATOR_TEMPLATES = (
     "op_handoff",
 )
 # Every template receives all of these (values may be None or "" where the contract allows).
-CONTEXT_KEYS = frozenset({
-    "complex_name", "public_base_url",
-    "code", "guest_name", "guest_phone", "guest_email",
-    "unit_name", "check_in", "check_out", "nights", "guests",
-    "total", "deposit", "paid", "due", "expires_at",
-    "check_in_time", "check_out_time", "check_in_instructions", "address",
-    "bank_details", "payment_link", "cancellation_policy", "reason",
-    "payment_amount", "payment_method", "payment_status",
-})  # fmt: skip
+CONTEXT_KEYS = frozenset(
+    {
+        "complex_name",
+        "public_base_url",
+        "code",
+        "guest_name",
+        "guest_phone",
+        "guest_email",
+        "unit_name",
+        "check_in",
+        "check_out",
+        "nights",
+        "guests",
+        "total",
+        "deposit",
+        "paid",
+        "due",
+        "expires_at",
+        "check_in_time",
+        "check_out_time",
+        "check_in_instructions",
+        "address",
+        "bank_details",
+        "payment_link",
+        "cancellation_policy",
+        "reason",
+        "payment_amount",
+        "payment_method",
+        "payment_status",
+    }
+)
+SMTPS_PORT = 465
 SMTP_TIMEOUT_SECONDS = 20.0
 _TEMPLATE_DIR = Path(__file__).with_name("templates") / "email"
 _DEDUPE_KEY_MAX = 200  # jobs.dedupe_key is VARCHAR(200)
@@ -102,9 +125,15 @@ def _environment() -> Environment:
         keep_trailing_newline=True,  # an include ends with its newline, like an inline block would
     )
     env.filters.update(
-        fecha=fmt.fecha, pesos=fmt.pesos, noches=fmt.noches, personas=fmt.personas, hora=fmt.hora,
-        lines=_lines, label=_label, admin_url=_admin_url,
-    )  # fmt: skip
+        fecha=fmt.fecha,
+        pesos=fmt.pesos,
+        noches=fmt.noches,
+        personas=fmt.personas,
+        hora=fmt.hora,
+        lines=_lines,
+        label=_label,
+        admin_url=_admin_url,
+    )
     return env
 
 
@@ -230,11 +259,17 @@ def _close(smtp: smtplib.SMTP) -> None:
 
 def _deliver(settings: Settings, host: str, message: EmailMessage, sender: str, recipient: str) -> None:
     """Blocking SMTP conversation; runs in a thread."""
-    smtp = smtplib.SMTP(host, settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS)
+    context = ssl.create_default_context()
+    if settings.smtp_port == SMTPS_PORT:  # implicit TLS ("SMTPS"): TLS from the first byte
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            host, settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS, context=context
+        )
+    else:
+        smtp = smtplib.SMTP(host, settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS)
     try:
         smtp.ehlo()
-        if settings.smtp_starttls:
-            smtp.starttls(context=ssl.create_default_context())
+        if settings.smtp_starttls and settings.smtp_port != SMTPS_PORT:
+            smtp.starttls(context=context)
             smtp.ehlo()
         if settings.smtp_user:
             password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""

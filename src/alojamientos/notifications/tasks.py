@@ -57,16 +57,23 @@ async def _guest_email(
 ) -> None:
     if reservation.guest_email:
         context = await reservation_context(session, settings, reservation, **extra)
-        await queue_email(session, settings, to=reservation.guest_email, template=template,
-                          context=context, dedupe_key=f"email:{template}:{key}")  # fmt: skip
+        await queue_email(
+            session,
+            settings,
+            to=reservation.guest_email,
+            template=template,
+            context=context,
+            dedupe_key=f"email:{template}:{key}",
+        )
 
 
 async def _operator_email(
     session: AsyncSession, settings: Settings, reservation: Reservation, template: str, key: str, **extra: Any
 ) -> None:
     context = await reservation_context(session, settings, reservation, **extra)
-    await queue_email(session, settings, to=None, template=template, context=context,
-                      dedupe_key=f"email:{template}:{key}")  # fmt: skip
+    await queue_email(
+        session, settings, to=None, template=template, context=context, dedupe_key=f"email:{template}:{key}"
+    )
 
 
 @handler(NOTIFY)
@@ -87,11 +94,22 @@ async def _dispatch(
     unit = await session.get_one(Accommodation, stay.accommodation_id)
     policy = await pricing.settings(session)
     payment = event.data or {}
-    payment_extra = {"payment_amount": Decimal(payment["amount"]), "payment_method": payment.get("method")} \
-        if "amount" in payment else {}  # fmt: skip
-    facts: dict[str, Any] = {"code": stay.code, "unit": unit.name, "check_in": stay.check_in, "check_out": stay.check_out,
-             "guests": stay.guests, "paid": stay.paid_amount, "due": max(Decimal(0), stay.total_amount - stay.paid_amount),
-             "check_in_time": policy.check_in_time, "policy": policy.cancellation_policy.strip()}  # fmt: skip
+    payment_extra = (
+        {"payment_amount": Decimal(payment["amount"]), "payment_method": payment.get("method")}
+        if "amount" in payment
+        else {}
+    )
+    facts: dict[str, Any] = {
+        "code": stay.code,
+        "unit": unit.name,
+        "check_in": stay.check_in,
+        "check_out": stay.check_out,
+        "guests": stay.guests,
+        "paid": stay.paid_amount,
+        "due": max(Decimal(0), stay.total_amount - stay.paid_amount),
+        "check_in_time": policy.check_in_time,
+        "policy": policy.cancellation_policy.strip(),
+    }
     to = event.to_status
     if event.from_status is None and to == ReservationStatus.pre_reserved.value:
         if stay.payment_method != "mercadopago":  # the link job sends that guest's e-mail, link included
@@ -106,11 +124,13 @@ async def _dispatch(
         await _operator_email(session, settings, stay, "op_payment_received", key, **payment_extra)
     elif to == ReservationStatus.expired.value:
         await _whatsapp(session, stay, r.say("notify_expired", code=stay.code))
-        await _guest_email(session, settings, stay, "hold_expired", key, reason=event.reason)
+        await _guest_email(session, settings, stay, "hold_expired", key)
     elif to == ReservationStatus.cancelled.value:
         if not event.actor.startswith("guest:"):  # a guest who cancelled in the chat was already told there
             await _whatsapp(session, stay, r.say("notify_cancelled", code=stay.code, policy=facts["policy"]))
-        await _guest_email(session, settings, stay, "cancelled", key, reason=event.reason)
+        # Only an operator's own words reach the guest; system reasons are for the timeline.
+        reason = event.reason if event.actor.startswith("operator:") else None
+        await _guest_email(session, settings, stay, "cancelled", key, reason=reason)
 
 
 @handler(ALERT_NOTIFY)
@@ -134,8 +154,14 @@ async def alert_email(ctx: JobContext, payload: dict[str, Any]) -> None:
         else:
             context = await base_context(session, ctx.settings)
             context.update(extra, guest_name=data.get("name") or "", guest_phone=data.get("phone"))
-        await queue_email(session, ctx.settings, to=None, template=EMAILED[alert.kind], context=context,
-                          dedupe_key=f"email:alert:{alert.id}")  # fmt: skip
+        await queue_email(
+            session,
+            ctx.settings,
+            to=None,
+            template=EMAILED[alert.kind],
+            context=context,
+            dedupe_key=f"email:alert:{alert.id}",
+        )
         await ctx.complete_in(session)
 
 

@@ -96,14 +96,19 @@ async def download_attachment(attachment_id: int, session: SessionDep, operator:
     found = await session.get(Attachment, attachment_id)
     if found is None:
         raise NotFound(f"there is no attachment {attachment_id}")
-    return Response(found.content, media_type=found.mime_type,
-                    headers={"Content-Disposition": f'inline; filename="comprobante-{found.id}"'})  # fmt: skip
+    return Response(
+        found.content,
+        media_type=found.mime_type,
+        headers={"Content-Disposition": f'inline; filename="comprobante-{found.id}"'},
+    )
 
 
 _OUTCOME = {
     "aprobado": "¡Gracias! Recibimos tu pago.",
     "pendiente": "Tu pago está pendiente: te avisamos por WhatsApp apenas se acredite.",
-    "rechazado": "El pago no se completó. Podés intentarlo de nuevo con el mismo link o escribirnos por WhatsApp.",
+    "rechazado": (
+        "El pago no se completó. Podés intentarlo de nuevo con el mismo link o escribirnos por WhatsApp."
+    ),
 }
 _STATUS = {
     "pre_reserved": "reservada, esperando la seña",

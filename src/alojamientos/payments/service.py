@@ -30,6 +30,14 @@ log = logging.getLogger(__name__)
 
 PAYABLE = (ReservationStatus.pre_reserved.value, ReservationStatus.confirmed.value)
 LATE = (ReservationStatus.expired.value, ReservationStatus.cancelled.value)
+# Mercado Pago statuses that need a person, as the operator reads them.
+PROBLEM_STATUSES = {
+    "rejected": "rechazado",
+    "cancelled": "cancelado",
+    "refunded": "devuelto",
+    "charged_back": "con contracargo",
+    "in_mediation": "en disputa",
+}
 
 
 class PaymentService:
@@ -51,7 +59,8 @@ class PaymentService:
         reservation = await self._locked(session, code)
         if reservation.status not in PAYABLE:
             raise InvalidTransition(
-                f"reservation {reservation.code} is {reservation.status}; payments go to holds or confirmed stays",
+                f"reservation {reservation.code} is {reservation.status};"
+                " payments go to holds or confirmed stays",
                 status=reservation.status,
             )
         count = await session.scalar(
@@ -85,14 +94,20 @@ class PaymentService:
         amount = Decimal(str(data.get("transaction_amount") or "0"))
         reservation = await session.scalar(select(Reservation).where(Reservation.code == code.upper()))
         if reservation is None:
-            await self._alert(session, "payment_problem", f"Pago de Mercado Pago {provider_id} sin reserva ({code!r})",
-                              payment_id=provider_id)  # fmt: skip
+            await self._alert(
+                session,
+                "payment_problem",
+                f"Pago de Mercado Pago {provider_id} sin reserva ({code!r})",
+                payment_id=provider_id,
+            )
             return "unknown_reservation"
         reservation = await self._locked(session, code)
         payment = await self._upsert(session, reservation, provider_id, status, data, amount)
         if status != "approved":
-            if status in ("rejected", "cancelled", "refunded", "charged_back", "in_mediation"):
-                await self._problem(session, reservation, payment, f"el pago quedó {status}")
+            if status in PROBLEM_STATUSES:
+                await self._problem(
+                    session, reservation, payment, f"el pago quedó {PROBLEM_STATUSES[status]}"
+                )
             return status
         if payment.counted:
             return "already_counted"
@@ -106,9 +121,14 @@ class PaymentService:
         return "confirmed" if reservation.status == ReservationStatus.confirmed.value else "short"
 
     async def _upsert(
-        self, session: AsyncSession, reservation: Reservation, provider_id: str, status: str,
-        data: dict[str, Any], amount: Decimal,
-    ) -> Payment:  # fmt: skip
+        self,
+        session: AsyncSession,
+        reservation: Reservation,
+        provider_id: str,
+        status: str,
+        data: dict[str, Any],
+        amount: Decimal,
+    ) -> Payment:
         await session.execute(
             insert(Payment)
             .values(
@@ -120,7 +140,7 @@ class PaymentService:
                 amount=round_money(amount),
                 currency=str(data.get("currency_id") or "ARS")[:3],
                 recorded_by="mercadopago",
-            )  # fmt: skip
+            )
             .on_conflict_do_nothing(constraint="uq_payments_provider_id")
         )
         payment = await session.scalar(
@@ -141,8 +161,12 @@ class PaymentService:
         self, session: AsyncSession, reservation: Reservation, payment: Payment, *, actor: str
     ) -> None:
         reservation.paid_amount = round_money(reservation.paid_amount + payment.amount)
-        data = {"payment_id": payment.id, "amount": str(payment.amount), "method": payment.method,
-                "paid": str(reservation.paid_amount)}  # fmt: skip
+        data = {
+            "payment_id": payment.id,
+            "amount": str(payment.amount),
+            "method": payment.method,
+            "paid": str(reservation.paid_amount),
+        }
         covered = reservation.paid_amount >= reservation.deposit_amount
         if reservation.status == ReservationStatus.pre_reserved.value and covered:
             await session.flush()
@@ -178,17 +202,25 @@ class PaymentService:
             if not isinstance(exc.orig, pg_errors.ExclusionViolation):
                 raise
             await self._alert(
-                session, "refund_needed",
-                f"Pago tardío de {payment.amount} para {reservation.code}: las fechas ya no están libres; hay que devolverlo",
-                code=reservation.code, payment_id=payment.provider_id, amount=str(payment.amount),
-            )  # fmt: skip
+                session,
+                "refund_needed",
+                f"Pago tardío de {payment.amount} para {reservation.code}:"
+                " las fechas ya no están libres; hay que devolverlo",
+                code=reservation.code,
+                payment_id=payment.provider_id,
+                amount=str(payment.amount),
+            )
             return "refund_needed"
         await session.refresh(reservation)
         await reservation_service.record_event(
-            session, reservation, previous, ReservationStatus.confirmed.value,
-            actor=f"payment:mercadopago:{payment.provider_id}", reason="late payment; the dates were still free",
+            session,
+            reservation,
+            previous,
+            ReservationStatus.confirmed.value,
+            actor=f"payment:mercadopago:{payment.provider_id}",
+            reason="late payment; the dates were still free",
             data={"payment_id": payment.id, "amount": str(payment.amount), "method": "mercadopago"},
-        )  # fmt: skip
+        )
         return "confirmed_late"
 
     async def _problem(
@@ -200,10 +232,15 @@ class PaymentService:
         status: str | None = None,
     ) -> None:
         await self._alert(
-            session, "payment_problem", f"Problema con el pago de {reservation.code}: {reason}",
-            code=reservation.code, payment_id=payment.provider_id, amount=str(payment.amount),
-            payment_status=status or payment.status, reason=reason,
-        )  # fmt: skip
+            session,
+            "payment_problem",
+            f"Problema con el pago de {reservation.code}: {reason}",
+            code=reservation.code,
+            payment_id=payment.provider_id,
+            amount=str(payment.amount),
+            payment_status=status or payment.status,
+            reason=reason,
+        )
 
     async def _alert(self, session: AsyncSession, kind: str, message: str, **data: Any) -> None:
         await raise_alert(session, kind, message, **data)

@@ -37,13 +37,23 @@ async def create_preference(ctx: JobContext, payload: dict[str, Any]) -> None:
             return
         unit = await session.get_one(Accommodation, held.accommodation_id)
         tz = await pricing.timezone(session)
-        title = (f"Seña {held.deposit_amount / held.total_amount:.0%} – {unit.name} – "
-                 f"{held.check_in:%d/%m}→{held.check_out:%d/%m}") if held.total_amount else f"Seña {code}"  # fmt: skip
+        title = (
+            (
+                f"Seña {held.deposit_amount / held.total_amount:.0%} – {unit.name} – "
+                f"{held.check_in:%d/%m}→{held.check_out:%d/%m}"
+            )
+            if held.total_amount
+            else f"Seña {code}"
+        )
         expires_at, deposit, email = held.expires_at.astimezone(tz), held.deposit_amount, held.guest_email
     preference = await MercadoPagoClient(ctx.settings, ctx.http).create_preference(
-        code=code, title=title, amount=deposit, expires_at=expires_at, payer_email=email,
+        code=code,
+        title=title,
+        amount=deposit,
+        expires_at=expires_at,
+        payer_email=email,
         attempt_key=f"pref-{code}",
-    )  # fmt: skip
+    )
     link = str(preference["init_point"])
     async with ctx.db.session_scope() as session:
         held = await session.scalar(select(Reservation).where(Reservation.code == code).with_for_update())
@@ -55,8 +65,14 @@ async def create_preference(ctx: JobContext, payload: dict[str, Any]) -> None:
             await conversations.send(session, conversation, Reply(text))
         if held.guest_email:
             context = await reservation_context(session, ctx.settings, held)
-            await queue_email(session, ctx.settings, to=held.guest_email, template="hold_created",
-                              context=context, dedupe_key=f"email:hold_created:{code}")  # fmt: skip
+            await queue_email(
+                session,
+                ctx.settings,
+                to=held.guest_email,
+                template="hold_created",
+                context=context,
+                dedupe_key=f"email:hold_created:{code}",
+            )
         await ctx.complete_in(session)
 
 

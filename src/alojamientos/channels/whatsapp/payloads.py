@@ -154,15 +154,18 @@ def outbound(to: str, reply: Reply) -> dict[str, Any]:
                             {
                                 "id": row.id[:200],
                                 "title": _fit(row.title, ROW_TITLE_LIMIT),
-                                **({"description": _fit(row.description, ROW_DESCRIPTION_LIMIT)}
-                                   if row.description else {}),
+                                **(
+                                    {"description": _fit(row.description, ROW_DESCRIPTION_LIMIT)}
+                                    if row.description
+                                    else {}
+                                ),
                             }
                             for row in reply.rows[:MAX_ROWS]
                         ],
                     }
                 ],
             },
-        }  # fmt: skip
+        }
         return {
             "messaging_product": "whatsapp",
             "to": recipient,

@@ -75,9 +75,13 @@ async def send_job(ctx: JobContext, payload: dict[str, Any]) -> None:
                 .values(delivery_status="failed", delivery_error=str(exc)[:500])
             )
             await conversations.alert(
-                session, "whatsapp_failed", f"No se pudo enviar un mensaje de WhatsApp a {phone}",
-                phone=phone, message_id=message.id, error=str(exc)[:300],
-            )  # fmt: skip
+                session,
+                "whatsapp_failed",
+                f"No se pudo enviar un mensaje de WhatsApp a {phone}",
+                phone=phone,
+                message_id=message.id,
+                error=str(exc)[:300],
+            )
         raise
     async with ctx.db.session_scope() as session:
         await session.execute(
@@ -123,7 +127,10 @@ async def download_media_job(ctx: JobContext, payload: dict[str, Any]) -> None:
         )
         if reservation_id is not None:
             await raise_alert(
-                session, "receipt_received", f"Llegó un comprobante para la reserva {code}",
-                code=code, phone=conversation.phone,
-            )  # fmt: skip
+                session,
+                "receipt_received",
+                f"Llegó un comprobante para la reserva {code}",
+                code=code,
+                phone=conversation.phone,
+            )
         await ctx.complete_in(session)

@@ -1,4 +1,5 @@
-"""Mercado Pago's `x-signature`: `ts=<unix>,v1=<hex>` over the manifest `id:{data.id};request-id:{x-request-id};ts:{ts};`."""
+"""Mercado Pago's `x-signature`: `ts=<unix>,v1=<hex>`, HMAC-SHA256 over the manifest
+`id:{data.id};request-id:{x-request-id};ts:{ts};`."""
 
 from __future__ import annotations
 
