@@ -210,3 +210,76 @@ async def test_payment_return_page_shows_the_outcome_without_personal_data(
     assert "¡Gracias! Recibimos tu pago." in page.text and hold["code"] in page.text
     assert "Lucía" not in page.text and GUEST_PHONE not in page.text
     assert (await api.get("/pago/ZZZZ99")).status_code == 404
+
+
+async def test_a_hold_gets_one_reminder_before_it_lapses(
+    api: httpx.AsyncClient, hold: dict[str, Any], pay_worker: Worker, smtp: Any, graph: FakeGraph
+) -> None:
+    smtp.reset()
+    graph.sent.clear()
+    await pay_worker.run_periodic(utc_now() + timedelta(hours=2), force=True)  # plenty of time left
+    await pay_worker.run_pending()
+    assert graph.texts_to(GUEST_PHONE) == []
+    for _ in range(2):  # 17 h into a 24 h window: under a third left
+        await pay_worker.run_periodic(utc_now() + timedelta(hours=17), force=True)
+        await pay_worker.run_pending()
+    [reminder] = graph.texts_to(GUEST_PHONE)
+    assert reminder.startswith(f"Te recuerdo que tu reserva {hold['code']} vence el ")
+    assert len(mails(smtp, GUEST_EMAIL)) == 1
+
+
+async def test_check_in_instructions_then_completion(
+    api: httpx.AsyncClient,
+    unit: dict[str, Any],
+    pay_worker: Worker,
+    graph: FakeGraph,
+    smtp: Any,
+    clean_db: str,
+) -> None:
+    from tests.fixtures.api import today_ar
+
+    with psycopg.connect(psycopg_url(clean_db), autocommit=True) as conn:
+        conn.execute(
+            "UPDATE accommodations SET check_in_instructions = 'La llave está en la caja junto a la puerta.'"
+        )
+    tomorrow = today_ar() + timedelta(days=1)
+    created = await api.post(
+        "/api/v1/reservations",
+        json={
+            "accommodation_id": unit["id"],
+            "check_in": tomorrow.isoformat(),
+            "check_out": (tomorrow + timedelta(days=2)).isoformat(),
+            "guests": 2,
+            "guest_name": "Lucía Gómez",
+            "guest_phone": GUEST_PHONE,
+            "guest_email": GUEST_EMAIL,
+            "status": "confirmed",
+        },
+    )
+    code = created.json()["code"]
+    await pay_worker.run_pending()
+    graph.sent.clear()
+    smtp.reset()
+    for _ in range(2):
+        await pay_worker.run_periodic(utc_now(), force=True)
+        await pay_worker.run_pending()
+    [instructions] = graph.texts_to(GUEST_PHONE)
+    assert instructions.startswith("¡Ya falta poco!") and "La llave está en la caja" in instructions
+    assert len(mails(smtp, GUEST_EMAIL)) == 1
+    await pay_worker.run_periodic(utc_now() + timedelta(days=4), force=True)
+    assert (await api.get(f"/api/v1/reservations/{code}")).json()["status"] == "completed"
+
+
+async def test_with_auto_replies_off_the_bot_is_silent_and_the_operator_is_told(
+    api: httpx.AsyncClient, unit: dict[str, Any], graph: FakeGraph, pay_worker: Worker
+) -> None:
+    from tests.whatsapp.conftest import Guest
+
+    assert (await api.put("/api/v1/flags/whatsapp_auto_replies", json={"enabled": False})).status_code == 200
+    guest = Guest("+5492944777777", api, graph, pay_worker, "Juan")
+    assert await guest.say("hola, tienen lugar del 10 al 13 de marzo para 2?") == []
+    assert await guest.say("hola?") == []
+    alerts = [a for a in (await api.get("/api/v1/alerts")).json() if a["kind"] == "guest_waiting"]
+    assert len(alerts) == 1
+    thread = (await api.get(f"/api/v1/conversations/{guest.phone}")).json()
+    assert [m["direction"] for m in thread["messages"]] == ["in", "in"]

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.config import Settings
@@ -234,7 +234,7 @@ async def hold_reminders(worker: Worker, now: datetime) -> None:
             select(Reservation.code).where(
                 Reservation.status == ReservationStatus.pre_reserved.value,
                 Reservation.expires_at > now,
-                Reservation.expires_at - now < (Reservation.expires_at - Reservation.created_at) / 3,
+                text("(expires_at - :now) * 3 < expires_at - created_at").bindparams(now=now),
             )
         )
         for code in due:
