@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 UV_VERSION := 0.13.9
 UV := $(PYTHON) -m uv
 
-.PHONY: install run test lint bench bench-webhook bench-nlu services stop
+.PHONY: install run test lint bench bench-webhook bench-nlu bench-ical services stop
 
 .venv/.installed: pyproject.toml uv.lock
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "uv==$(UV_VERSION)"
@@ -33,6 +33,10 @@ bench: install
 ## WhatsApp webhook-to-reply latency at a steady inbound rate
 bench-webhook: install
 	scripts/with-services.sh .run/test -- .venv/bin/python bench/webhook.py $(BENCH_ARGS)
+
+## Importing a 2,000-event iCal feed
+bench-ical: install
+	scripts/with-services.sh .run/test -- .venv/bin/python bench/ical.py $(BENCH_ARGS)
 
 ## NLU accuracy on the labelled corpus, and messages/s
 bench-nlu: install

@@ -10,7 +10,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from alojamientos.config import ConfigError, Settings, get_settings
 from alojamientos.conversation.nlu_cli import nlu_app
@@ -22,6 +22,8 @@ users_app = typer.Typer(no_args_is_help=True, help="Operator accounts.")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(nlu_app, name="nlu")
+ical_app = typer.Typer(no_args_is_help=True, help="Calendar sync with Airbnb, Booking.com and others (iCal).")
+app.add_typer(ical_app, name="ical")
 flags_app = typer.Typer(
     no_args_is_help=True, help="Feature flags, effective in every process without a restart."
 )
@@ -51,6 +53,11 @@ def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise fail(f"cannot reach the database: {reason}") from None
+        except DBAPIError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise fail(
+                f"database error: {reason} (is the schema current? see `alojamientos db current`)"
+            ) from None
 
     return wrapper
 
@@ -307,3 +314,84 @@ def flags_set(name: str, state: Annotated[str, typer.Argument(help="on or off")]
 
     enabled = _with_session(settings(), work)
     typer.echo(f"{name} is now {'on' if enabled else 'off'}")
+
+
+@ical_app.command("import")
+@one_line_errors
+def ical_import(
+    file_or_url: str,
+    accommodation: Annotated[int, typer.Option("--accommodation", help="the unit's id")],
+    source: Annotated[str, typer.Option("--source", help="airbnb, booking, vrbo, google...")],
+) -> None:
+    """Replace SOURCE's blocks on that unit with the feed's events (a file, or an http(s) URL)."""
+    import re
+    from pathlib import Path
+
+    import httpx
+
+    from alojamientos.calendar_sync.fetch import FetchError, fetch_feed
+    from alojamientos.calendar_sync.ical_import import IcalError
+    from alojamientos.calendar_sync.service import import_bytes
+    from alojamientos.db import Database
+
+    if not re.fullmatch(r"[a-z0-9_-]{2,40}", source):
+        raise fail("--source must be a short lowercase name such as airbnb or booking", 2)
+    cfg = settings()
+    is_url = file_or_url.startswith(("http://", "https://"))
+
+    local = None if is_url else Path(file_or_url)
+    if local is not None and not local.is_file():
+        raise fail(f"{file_or_url} is not a file")
+    local_data = local.read_bytes() if local is not None else b""
+
+    async def go() -> str:
+        data = local_data
+        if is_url:
+            async with httpx.AsyncClient() as http:
+                fetched = await fetch_feed(http, file_or_url, cfg)
+            data = fetched.body or b""
+        database = Database(cfg)
+        try:
+            result = await import_bytes(
+                database, cfg, accommodation, source, data, file_or_url if is_url else None
+            )
+        finally:
+            await database.dispose()
+        return result.line()
+
+    try:
+        typer.echo(run(go()))
+    except (FetchError, IcalError, OSError) as exc:
+        raise fail(str(exc)) from None
+
+
+@ical_app.command("sync")
+@one_line_errors
+def ical_sync() -> None:
+    """Import every registered URL feed once (the worker does this every ICAL_SYNC_MINUTES)."""
+    import httpx
+    from sqlalchemy import select
+
+    from alojamientos.calendar_sync.models import IcalFeed
+    from alojamientos.calendar_sync.service import SyncResult, sync_feed
+    from alojamientos.db import Database
+
+    cfg = settings()
+
+    async def go() -> list[SyncResult]:
+        database = Database(cfg)
+        try:
+            async with database.session_scope() as session:
+                ids = list(await session.scalars(select(IcalFeed.id).where(IcalFeed.url.is_not(None))))
+            async with httpx.AsyncClient() as http:
+                return [await sync_feed(database, cfg, http, feed_id) for feed_id in ids]
+        finally:
+            await database.dispose()
+
+    results = run(go())
+    for result in results:
+        typer.echo(result.line())
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        raise fail(f"{len(failed)} of {len(results)} feeds failed")
+    typer.echo(f"{len(results)} feeds synced")

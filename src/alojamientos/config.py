@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     operator_email: str | None = None
 
+    ical_sync_minutes: int = 10
+    ical_horizon_days: int = 540  # how far ahead imported recurring events are expanded
+    ical_max_bytes: int = 5 * 1024 * 1024
+    # Feeds on loopback or private networks are refused (SSRF) unless this is set (tests, LAN setups).
+    ical_allow_private_urls: bool = False
+
     @field_validator("database_url")
     @classmethod
     def _postgres_only(cls, value: str) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+import alojamientos.models  # noqa: F401 - every table registered, so foreign keys resolve in any process
 from alojamientos.config import Settings, sqlalchemy_url
 
 

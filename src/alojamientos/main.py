@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alojamientos import __version__
 from alojamientos.auth.api import router as auth_router
+from alojamientos.calendar_sync.api import router as calendar_router
 from alojamientos.channels.whatsapp.webhook import router as whatsapp_router
 from alojamientos.config import Settings, get_settings
 from alojamientos.conversation.api import router as conversation_router
@@ -154,14 +155,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(payments_router)
     app.include_router(mercadopago_router)
     app.include_router(payment_pages)
+    app.include_router(calendar_router)
 
     @app.get("/api/v1/healthz", tags=["ops"])
     async def healthz(request: Request) -> JSONResponse:
-        report = await health(request.app.state.db, request.app.state.redis)
+        report = await health(request.app.state.db, request.app.state.redis, request.app.state.settings)
         return JSONResponse(report, status_code=503 if report["status"] == "unhealthy" else 200)
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        # Gauges that live in the database (iCal sync lag) are refreshed at scrape time.
+        await health(request.app.state.db, request.app.state.redis, request.app.state.settings)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(SecurityHeadersMiddleware)

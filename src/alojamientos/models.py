@@ -1,6 +1,7 @@
 """Every table, imported in one place for Alembic and for tests."""
 
 from alojamientos.auth.models import Operator
+from alojamientos.calendar_sync.models import IcalFeed
 from alojamientos.conversation.models import BotAnswer, Conversation, ConversationMessage
 from alojamientos.jobs.models import Job
 from alojamientos.kit.models import Base
@@ -20,6 +21,7 @@ __all__ = [
     "ExternalEvent",
     "FeatureFlag",
     "FlagChange",
+    "IcalFeed",
     "Job",
     "Operator",
     "OperatorAlert",

@@ -10,9 +10,10 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from alojamientos import __version__
+from alojamientos.config import Settings
 from alojamientos.db import Database
 from alojamientos.migrations import head_revision
-from alojamientos.observability.metrics import ERRORS
+from alojamientos.observability.metrics import ERRORS, ICAL_LAG
 
 log = logging.getLogger(__name__)
 CHECK_TIMEOUT = 2.0
@@ -32,6 +33,27 @@ async def _database(db: Database) -> dict[str, Any]:
     return {"status": "healthy", "revision": current}
 
 
+async def _calendars(db: Database, settings: Settings) -> dict[str, Any]:
+    """Stale when a URL feed has not synced for twice the interval: other channels' bookings may be
+    missing here."""
+    async with db.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT id, source, extract(epoch FROM now() - coalesce(last_success_at, created_at))"
+                    " FROM ical_feeds WHERE url IS NOT NULL"
+                )
+            )
+        ).all()
+    limit = 2 * settings.ical_sync_minutes * 60
+    stale = [
+        {"feed_id": r[0], "source": r[1], "lag_seconds": round(float(r[2]))} for r in rows if r[2] > limit
+    ]
+    for feed_id, source, lag in rows:
+        ICAL_LAG.labels(str(feed_id), source).set(float(lag))
+    return {"status": "degraded" if stale else "healthy", "feeds": len(rows), "stale": stale}
+
+
 async def _redis(redis: Redis | None) -> dict[str, Any]:
     if redis is None:
         return {"status": "healthy", "configured": False}
@@ -49,12 +71,13 @@ async def _run(name: str, check: Any, failure_status: str) -> dict[str, Any]:
         return {"status": failure_status, "error": f"{type(exc).__name__}: {exc}"[:300]}
 
 
-async def health(db: Database, redis: Redis | None) -> dict[str, Any]:
-    database, cache = await asyncio.gather(
+async def health(db: Database, redis: Redis | None, settings: Settings) -> dict[str, Any]:
+    database, cache, calendars = await asyncio.gather(
         _run("database", _database(db), "unhealthy"),
         _run("redis", _redis(redis), "degraded"),  # Redis holds nothing that loses data
+        _run("calendars", _calendars(db, settings), "degraded"),
     )
-    checks = {"database": database, "redis": cache}
+    checks = {"database": database, "redis": cache, "calendars": calendars}
     statuses = {c["status"] for c in checks.values()}
     overall = next((s for s in ("unhealthy", "degraded") if s in statuses), "healthy")
     return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -23,6 +23,11 @@ RESERVATION_TRANSITIONS = Counter(
     "alojamientos_reservation_transitions_total",
     "Committed reservation state changes",
     ["from_status", "to_status"],
+)
+ICAL_LAG = Gauge(
+    "alojamientos_ical_sync_lag_seconds",
+    "Seconds since each iCal feed last synced successfully",
+    ["feed", "source"],
 )
 JOBS = Counter("alojamientos_jobs_total", "Background jobs run, by kind and outcome", ["kind", "outcome"])
 ERRORS = Counter("alojamientos_errors_total", "Exceptions handled without propagating, by where", ["where"])

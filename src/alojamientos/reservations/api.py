@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 from sqlalchemy import select
 
 from alojamientos.auth.deps import CurrentOperator
+from alojamientos.calendar_sync.ical_export import export_url
 from alojamientos.db import SessionDep
 from alojamientos.errors import Conflict, InvalidInput
 from alojamientos.pricing.rules import Quote
@@ -36,6 +37,12 @@ from alojamientos.reservations.service import reservation as reservation_service
 router = APIRouter(prefix="/api/v1", tags=["reservations"])
 
 
+def _unit_out(request: Request, unit: Accommodation) -> AccommodationOut:
+    out = AccommodationOut.model_validate(unit)
+    out.ical_export_url = export_url(request.app.state.settings, unit)
+    return out
+
+
 def _actor(operator: CurrentOperator) -> str:
     return f"operator:{operator.email}"
 
@@ -61,8 +68,8 @@ def _range_or_422(start: date, end: date, names: str) -> None:
 
 @router.post("/accommodations", status_code=201, response_model=AccommodationOut)
 async def create_accommodation(
-    body: AccommodationCreate, session: SessionDep, operator: CurrentOperator
-) -> Accommodation:
+    body: AccommodationCreate, request: Request, session: SessionDep, operator: CurrentOperator
+) -> AccommodationOut:
     if await session.scalar(select(Accommodation.id).where(Accommodation.name == body.name)):
         raise Conflict(f"a unit named {body.name!r} already exists", field="name")
     data = body.model_dump()
@@ -70,16 +77,21 @@ async def create_accommodation(
     unit = Accommodation(**data)
     session.add(unit)
     await session.flush()
-    return unit
+    await session.refresh(unit)  # the export token is made by the database
+    return _unit_out(request, unit)
 
 
 @router.get("/accommodations", response_model=list[AccommodationOut])
-async def list_accommodations(session: SessionDep, operator: CurrentOperator) -> list[Accommodation]:
-    return list(await session.scalars(select(Accommodation).order_by(Accommodation.id)))
+async def list_accommodations(
+    request: Request, session: SessionDep, operator: CurrentOperator
+) -> list[AccommodationOut]:
+    units = await session.scalars(select(Accommodation).order_by(Accommodation.id))
+    return [_unit_out(request, unit) for unit in units]
 
 
 @router.get("/availability", response_model=AvailabilityOut)
 async def availability(
+    request: Request,
     session: SessionDep,
     operator: CurrentOperator,
     check_in: date,
@@ -94,7 +106,7 @@ async def availability(
         guests=guests,
         available=[
             AvailableUnit(
-                accommodation=AccommodationOut.model_validate(o.accommodation),
+                accommodation=_unit_out(request, o.accommodation),
                 quote=_quote_out(o.accommodation.id, o.quote),
             )
             for o in offers
@@ -138,6 +150,7 @@ async def list_reservations(
     session: SessionDep,
     operator: CurrentOperator,
     status: ReservationStatus | None = None,
+    kind: Annotated[str, Query(pattern="^(stay|block|all)$")] = "stay",
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: date | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -146,7 +159,12 @@ async def list_reservations(
     if from_ and to:
         _range_or_422(from_, to, "from..to")
     query = repository.listing(
-        status=status.value if status else None, from_=from_, to=to, limit=limit, offset=offset
+        status=status.value if status else None,
+        kind=None if kind == "all" else kind,
+        from_=from_,
+        to=to,
+        limit=limit,
+        offset=offset,
     )
     items = list(await session.scalars(query))
     count = await session.scalar(repository.count_of(query)) or 0

@@ -71,6 +71,10 @@ class Accommodation(TimestampMixin, Base):
     amenities: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     check_in_instructions: Mapped[str] = mapped_column(Text, server_default=text("''"))
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    # The secret in this unit's public availability feed URL; rotating it cuts off old subscribers.
+    ical_token: Mapped[str] = mapped_column(
+        String(64), server_default=text("replace(gen_random_uuid()::text, '-', '')")
+    )
 
 
 class Reservation(TimestampMixin, Base):
@@ -82,6 +86,7 @@ class Reservation(TimestampMixin, Base):
         CheckConstraint("guests >= 1", name="guests_positive"),
         CheckConstraint(f"status IN ({_in(ReservationStatus)})", name="status_known"),
         CheckConstraint(f"source IN ({_in(ReservationSource)})", name="source_known"),
+        CheckConstraint("kind IN ('stay', 'block')", name="kind_known"),
         CheckConstraint(
             "total_amount >= 0 and deposit_amount >= 0 and paid_amount >= 0",
             name="amounts_non_negative",
@@ -119,6 +124,10 @@ class Reservation(TimestampMixin, Base):
     payment_method: Mapped[str | None] = mapped_column(String(20))  # how the guest said they would pay
     payment_link: Mapped[str | None] = mapped_column(Text)  # Mercado Pago init_point
     provider_reference: Mapped[str | None] = mapped_column(String(120))  # Mercado Pago preference id
+    # "stay": a guest's reservation; "block": dates another channel's calendar occupies (iCal import).
+    kind: Mapped[str] = mapped_column(String(8), server_default=text("'stay'"), index=True)
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("ical_feeds.id", ondelete="CASCADE"), index=True)
+    external_uid: Mapped[str | None] = mapped_column(Text)
 
     accommodation: Mapped[Accommodation] = relationship(lazy="raise")
     events: Mapped[list[ReservationEvent]] = relationship(

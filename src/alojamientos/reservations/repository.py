@@ -37,9 +37,11 @@ def with_events(code: str) -> Select[Reservation]:
 
 
 def listing(
-    *, status: str | None, from_: date | None, to: date | None, limit: int, offset: int
+    *, status: str | None, kind: str | None, from_: date | None, to: date | None, limit: int, offset: int
 ) -> Select[Reservation]:
     query = select(Reservation)
+    if kind:
+        query = query.where(Reservation.kind == kind)
     if status:
         query = query.where(Reservation.status == status)
     if from_ and to:

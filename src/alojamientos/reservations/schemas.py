@@ -71,6 +71,7 @@ class AccommodationOut(BaseModel):
     amenities: list[str]
     check_in_instructions: str
     active: bool
+    ical_export_url: str = ""
 
 
 class NightOut(BaseModel):
@@ -164,6 +165,7 @@ class ReservationOut(BaseModel):
     paid_amount: Money
     expires_at: datetime | None
     notes: str
+    kind: str
     created_at: datetime
     updated_at: datetime
 

@@ -1,0 +1,138 @@
+"""Feeds in (register, list, sync now, remove) and the availability feed out (per unit, by token)."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import datetime
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from alojamientos.auth.deps import CurrentOperator
+from alojamientos.calendar_sync.fetch import FetchError, check_url
+from alojamientos.calendar_sync.ical_export import export_calendar, export_url
+from alojamientos.calendar_sync.models import IcalFeed
+from alojamientos.calendar_sync.service import sync_feed
+from alojamientos.db import SessionDep
+from alojamientos.errors import Conflict, InvalidInput, NotFound
+from alojamientos.reservations.models import OCCUPYING, Accommodation, Reservation
+from alojamientos.reservations.service import reservation as reservation_service
+
+router = APIRouter(prefix="/api/v1", tags=["calendar"])
+
+
+class FeedIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        min_length=2, max_length=40, pattern=r"^[a-z0-9_-]+$", description="airbnb, booking, vrbo..."
+    )
+    url: str = Field(min_length=8, max_length=2000)
+
+
+class FeedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    accommodation_id: int
+    source: str
+    url: str | None
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    consecutive_failures: int
+    last_event_count: int
+    empty_pending: bool
+
+
+class SyncOut(BaseModel):
+    feed_id: int
+    status: str
+    events: int
+    conflicts: list[str]
+    error: str | None
+
+
+@router.post("/accommodations/{accommodation_id}/feeds", status_code=201, response_model=FeedOut)
+async def register_feed(
+    accommodation_id: int, body: FeedIn, request: Request, session: SessionDep, operator: CurrentOperator
+) -> IcalFeed:
+    await reservation_service.accommodation(session, accommodation_id)
+    try:
+        await check_url(body.url, request.app.state.settings)
+    except FetchError as exc:
+        raise InvalidInput(f"cannot use that URL: {exc}", field="url") from None
+    feed = IcalFeed(accommodation_id=accommodation_id, source=body.name, url=body.url)
+    try:
+        async with session.begin_nested():
+            session.add(feed)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(f"unit {accommodation_id} already has a {body.name!r} feed", field="name") from None
+    return feed
+
+
+@router.get("/accommodations/{accommodation_id}/feeds", response_model=list[FeedOut])
+async def list_feeds(accommodation_id: int, session: SessionDep, operator: CurrentOperator) -> list[IcalFeed]:
+    query = select(IcalFeed).where(IcalFeed.accommodation_id == accommodation_id).order_by(IcalFeed.id)
+    return list(await session.scalars(query))
+
+
+@router.post("/feeds/{feed_id}/sync", response_model=SyncOut)
+async def sync_now(feed_id: int, request: Request, session: SessionDep, operator: CurrentOperator) -> SyncOut:
+    if await session.get(IcalFeed, feed_id) is None:
+        raise NotFound(f"there is no feed {feed_id}")
+    async with httpx.AsyncClient() as http:
+        result = await sync_feed(request.app.state.db, request.app.state.settings, http, feed_id)
+    return SyncOut(feed_id=feed_id, status=result.status, events=result.events, conflicts=result.conflicts,
+                   error=result.error)  # fmt: skip
+
+
+@router.delete("/feeds/{feed_id}", status_code=204)
+async def remove_feed(feed_id: int, session: SessionDep, operator: CurrentOperator) -> Response:
+    """Stops importing; the feed's blocks go with it (the dates are freed here)."""
+    feed = await session.get(IcalFeed, feed_id)
+    if feed is None:
+        raise NotFound(f"there is no feed {feed_id}")
+    await session.execute(delete(Reservation).where(Reservation.feed_id == feed_id))
+    await session.delete(feed)
+    return Response(status_code=204)
+
+
+@router.post("/accommodations/{accommodation_id}/ical-token", response_model=dict[str, str])
+async def rotate_token(
+    accommodation_id: int, request: Request, session: SessionDep, operator: CurrentOperator
+) -> dict[str, str]:
+    """A new secret for the unit's export URL; channels holding the old URL stop getting updates."""
+    unit = await reservation_service.accommodation(session, accommodation_id)
+    unit.ical_token = secrets.token_urlsafe(24)
+    return {"ical_export_url": export_url(request.app.state.settings, unit)}
+
+
+@router.get("/ical/{accommodation_id}.ics", response_class=Response, include_in_schema=True)
+async def export(
+    accommodation_id: int, request: Request, session: SessionDep, token: Annotated[str, Query()] = ""
+) -> Response:
+    unit = await session.get(Accommodation, accommodation_id)
+    if unit is None or not token or not hmac.compare_digest(unit.ical_token.encode(), token.encode()):
+        raise NotFound("no such calendar")  # the same answer for a wrong token and a wrong unit
+    stays = await session.scalars(
+        select(Reservation)
+        .where(Reservation.accommodation_id == unit.id, Reservation.status.in_(OCCUPYING))
+        .order_by(Reservation.check_in)
+    )
+    domain = httpx.URL(request.app.state.settings.public_base_url).host or "alojamientos"
+    return Response(
+        export_calendar(unit.name, unit.id, stays, domain=domain),
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            "Cache-Control": "no-cache",
+            "Content-Disposition": f'inline; filename="unidad-{unit.id}.ics"',
+        },
+    )
