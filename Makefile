@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 UV_VERSION := 0.13.9
 UV := $(PYTHON) -m uv
 
-.PHONY: install run test lint bench bench-webhook bench-nlu bench-ical services stop
+.PHONY: install run test rollback-drill lint bench bench-webhook bench-nlu bench-ical services stop
 
 .venv/.installed: pyproject.toml uv.lock
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "uv==$(UV_VERSION)"
@@ -22,9 +22,13 @@ test: install
 	scripts/with-services.sh .run/test -- .venv/bin/pytest $(PYTEST_ARGS)
 
 lint: install
-	.venv/bin/ruff check src tests bench
-	.venv/bin/ruff format --check src tests bench
+	.venv/bin/ruff check src tests bench scripts
+	.venv/bin/ruff format --check src tests bench scripts
 	.venv/bin/mypy src
+
+## The rollback plan rehearsed end to end (deploy, break, verify, roll back, verify, nothing lost)
+rollback-drill: install
+	.venv/bin/python scripts/rollback_drill.py
 
 ## Concurrent holds through the API: holds/s, p50/p95 latency, double bookings (must be 0)
 bench: install

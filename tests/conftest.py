@@ -22,6 +22,9 @@ os.environ["SECRET_KEY"] = "tests-only-signing-key-not-a-secret-0123456789"
 os.environ["LOG_LEVEL"] = "WARNING"
 os.environ["WHATSAPP_APP_SECRET"] = "whatsapp-test-app-secret"
 os.environ["WHATSAPP_VERIFY_TOKEN"] = "whatsapp-test-verify-token"
+# Tests log in far more often than a person; the limiter itself is tested with its own numbers.
+os.environ["RATE_LIMIT_LOGIN_PER_MINUTE"] = "100000"
+os.environ["RATE_LIMIT_WEBHOOKS_PER_MINUTE"] = "100000"
 os.environ["ALOJAMIENTOS_ENV_FILE"] = ""  # a developer's .env must not leak into tests
 
 pytest_plugins = [

@@ -15,6 +15,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from alojamientos.config import ConfigError, Settings, get_settings
 from alojamientos.conversation.nlu_cli import nlu_app
 from alojamientos.errors import AppError
+from alojamientos.ops.backup_cli import backup_app
+from alojamientos.ops.cli import doctor_command, predeploy_command, rollback_command, verify_command
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="alojamientos: cabin reservations")
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations and demo data.")
@@ -24,6 +26,11 @@ app.add_typer(users_app, name="users")
 app.add_typer(nlu_app, name="nlu")
 ical_app = typer.Typer(no_args_is_help=True, help="Calendar sync with Airbnb, Booking.com and others (iCal).")
 app.add_typer(ical_app, name="ical")
+app.add_typer(backup_app, name="backup")
+app.command("verify")(verify_command)
+app.command("predeploy")(predeploy_command)
+app.command("doctor")(doctor_command)
+app.command("rollback")(rollback_command)
 flags_app = typer.Typer(
     no_args_is_help=True, help="Feature flags, effective in every process without a restart."
 )
@@ -92,7 +99,7 @@ def serve(
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
 ) -> None:
-    """Serve the JSON API and the operator panel."""
+    """Serve the JSON API, the webhooks and the public pages."""
     import uvicorn
 
     from alojamientos.observability.logging import configure_logging
@@ -118,7 +125,10 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     from alojamientos.migrations import alembic_config
 
     command.upgrade(alembic_config(settings().database_url), revision)
-    typer.echo(f"database at {_current()}")
+    current = _current()
+    if revision == "head":
+        _record_deployment(current)
+    typer.echo(f"database at {current}")
 
 
 @db_app.command("downgrade")
@@ -144,6 +154,28 @@ def db_current() -> None:
     current = _current()
     state = "head" if current == head_revision() else f"not at head {head_revision()}"
     typer.echo(f"{current or 'base'} ({state})")
+
+
+def _record_deployment(revision: str | None) -> None:
+    """`db upgrade` to head is the deploy step: remember when this version went live (for rollback)."""
+    from sqlalchemy import create_engine, pool, text
+
+    from alojamientos import __version__
+    from alojamientos.config import sqlalchemy_url
+
+    engine = create_engine(sqlalchemy_url(settings().database_url), poolclass=pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            last = conn.execute(
+                text("SELECT version, revision FROM deployments ORDER BY id DESC LIMIT 1")
+            ).first()
+            if last is None or tuple(last) != (__version__, revision):
+                conn.execute(
+                    text("INSERT INTO deployments (version, revision, action) VALUES (:v, :r, 'upgrade')"),
+                    {"v": __version__, "r": revision},
+                )
+    finally:
+        engine.dispose()
 
 
 def _current() -> str | None:

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     database_url: str = "postgresql://aloj@127.0.0.1:5432/alojamientos"
     database_pool_size: int = 10
     database_max_overflow: int = 20
-    redis_url: str | None = "redis://127.0.0.1:6379/0"
+    redis_url: str | None = None  # unset: no rate limits, health says Redis is not configured
     secret_key: SecretStr | None = None
     public_base_url: str = "http://127.0.0.1:8000"
     access_token_minutes: int = 12 * 60
@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     smtp_from: str | None = None
     smtp_starttls: bool = True
     operator_email: str | None = None
+
+    # Rollback: where the running checkout lives, how it is switched and restarted.
+    deploy_dir: Path | None = None  # default: the git checkout this code runs from
+    deploy_mode: str = "git"  # git (checkout of the tag) or compose (ALOJAMIENTOS_IMAGE_TAG in the env file)
+    restart_command: str | None = None  # e.g. "systemctl restart alojamientos" or "docker compose up -d"
+    max_backup_age_minutes: int = 60
+
+    # Per client IP and minute, in Redis (nginx limits first in production). 0 turns a limit off.
+    rate_limit_login_per_minute: int = 10
+    rate_limit_webhooks_per_minute: int = 300
 
     ical_sync_minutes: int = 10
     ical_horizon_days: int = 540  # how far ahead imported recurring events are expanded

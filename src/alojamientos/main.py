@@ -27,6 +27,7 @@ from alojamientos.jobs.api import router as jobs_router
 from alojamientos.observability.health import health
 from alojamientos.observability.logging import RequestIdMiddleware
 from alojamientos.observability.metrics import ERRORS, MetricsMiddleware
+from alojamientos.observability.ratelimit import RateLimitMiddleware
 from alojamientos.ops.api import router as flags_router
 from alojamientos.payments.api import public as payment_pages
 from alojamientos.payments.api import router as payments_router
@@ -168,6 +169,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await health(request.app.state.db, request.app.state.redis, request.app.state.settings)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    app.add_middleware(
+        RateLimitMiddleware,
+        redis_getter=lambda: app.state.redis,
+        login_per_minute=settings.rate_limit_login_per_minute,
+        webhooks_per_minute=settings.rate_limit_webhooks_per_minute,
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)

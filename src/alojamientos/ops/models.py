@@ -30,3 +30,15 @@ class FlagChange(Base):
     enabled: Mapped[bool] = mapped_column(Boolean)
     actor: Mapped[str] = mapped_column(String(120))
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Deployment(Base):
+    """Each time a version went live (`db upgrade`) or was rolled back: what "since the deploy" means."""
+
+    __tablename__ = "deployments"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    version: Mapped[str] = mapped_column(String(80))
+    revision: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(20))  # upgrade | rollback
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,190 @@
+"""Rate limits for login and webhooks, counted in Redis per client IP (fixed one-minute windows).
+
+nginx limits first (see deploy/nginx/); this is the second line, and the only one on a plain host.
+Redis holds nothing that loses data: when it is unreachable or slow the request goes through
+(booking keeps working), the failure is counted in `alojamientos_errors_total{where="ratelimit.redis"}`
+and logged as `ratelimit.redis_unavailable` at most once per minute.
+
+Wiring (inside the security-headers, metrics and request-id middlewares, so a 429 carries them too):
+
+    app.add_middleware(RateLimitMiddleware, redis_getter=lambda: app.state.redis)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from alojamientos.observability.metrics import ERRORS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """`limit` requests per `window` seconds per client IP for requests matching `methods` and `path`.
+
+    `path` ending in `/` matches every path under it; otherwise it must match exactly.
+    """
+
+    name: str
+    path: str
+    limit: int
+    window: int = 60
+    methods: frozenset[str] = frozenset({"POST"})
+
+    def matches(self, method: str, path: str) -> bool:
+        if method not in self.methods:
+            return False
+        if self.path.endswith("/"):
+            return path.startswith(self.path)
+        return path == self.path or path == self.path + "/"
+
+
+def default_rules(*, login_per_minute: int = 10, webhooks_per_minute: int = 300) -> list[Rule]:
+    """Login 10 a minute (API token and admin form share it), webhooks 300 a minute; 0 turns one off."""
+    return [
+        Rule("login", "/api/v1/auth/token", login_per_minute),
+        Rule("login", "/admin/login", login_per_minute),  # one budget for both ways of logging in
+        Rule("webhooks", "/api/v1/webhooks/", webhooks_per_minute),
+    ]
+
+
+RedisGetter = Callable[[], "Redis | None"]
+
+
+class RateLimitMiddleware:
+    """Pure ASGI middleware: over the limit → 429 `rate_limited` with `Retry-After`.
+
+    `redis_getter` is called for every limited request (the client is created in the app's lifespan,
+    after the middleware stack); `None` means Redis is not configured and nothing is limited.
+    The client IP is the first hop of `X-Forwarded-For` when present (nginx sets it to the peer
+    address, overwriting anything the client sent), else the socket peer.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        redis_getter: RedisGetter,
+        rules: Sequence[Rule] | None = None,
+        *,
+        login_per_minute: int = 10,
+        webhooks_per_minute: int = 300,
+        key_prefix: str = "alojamientos:ratelimit",
+        trust_forwarded_for: bool = True,
+        redis_timeout: float = 0.5,
+        backoff_seconds: float = 5.0,
+        log_interval: float = 60.0,
+    ) -> None:
+        self.app = app
+        self.redis_getter = redis_getter
+        chosen = (
+            rules
+            if rules is not None
+            else default_rules(login_per_minute=login_per_minute, webhooks_per_minute=webhooks_per_minute)
+        )
+        self.rules: tuple[Rule, ...] = tuple(r for r in chosen if r.limit > 0)  # 0 or less: not limited
+        self.key_prefix = key_prefix
+        self.trust_forwarded_for = trust_forwarded_for
+        self.redis_timeout = redis_timeout
+        self.backoff_seconds = backoff_seconds
+        self.log_interval = log_interval
+        self._skip_until = 0.0  # after a failure, Redis is not asked again for backoff_seconds
+        self._last_logged = -math.inf
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method: str = scope["method"]
+        path: str = scope["path"]
+        rule = next((r for r in self.rules if r.matches(method, path)), None)
+        if rule is None:
+            await self.app(scope, receive, send)
+            return
+        retry_after = await self._check(rule, self._client_ip(scope))
+        if retry_after is None:
+            await self.app(scope, receive, send)
+            return
+        await self._reject(send, rule, retry_after)
+
+    def _client_ip(self, scope: Scope) -> str:
+        if self.trust_forwarded_for:
+            for name, value in scope["headers"]:
+                if name == b"x-forwarded-for":
+                    first: str = value.decode("latin-1").split(",")[0].strip()
+                    if first:
+                        return first[:64]
+        client = scope.get("client")
+        return str(client[0]) if client else "unknown"
+
+    def _redis(self) -> Redis | None:
+        try:
+            return self.redis_getter()
+        except AttributeError:  # app.state.redis before the lifespan ran
+            return None
+
+    async def _check(self, rule: Rule, ip: str) -> int | None:
+        """Seconds until the window resets when over the limit; None to let the request through."""
+        now = time.time()
+        if time.monotonic() < self._skip_until:
+            return None
+        redis = self._redis()
+        if redis is None:
+            return None
+        window_index = int(now // rule.window)
+        key = f"{self.key_prefix}:{rule.name}:{ip}:{window_index}"
+        try:
+            async with asyncio.timeout(self.redis_timeout):
+                async with redis.pipeline(transaction=True) as pipe:
+                    pipe.incr(key)
+                    pipe.expire(key, rule.window + 1)
+                    count, _ = await pipe.execute()
+        except Exception as exc:  # any Redis failure (refused, timeout, auth, OOM) must not block a request
+            self._redis_failed(exc)
+            return None
+        if int(count) <= rule.limit:
+            return None
+        return max(1, math.ceil((window_index + 1) * rule.window - now))
+
+    def _redis_failed(self, exc: BaseException) -> None:
+        ERRORS.labels("ratelimit.redis").inc()
+        self._skip_until = time.monotonic() + self.backoff_seconds
+        if time.monotonic() - self._last_logged >= self.log_interval:
+            self._last_logged = time.monotonic()
+            log.warning(
+                "ratelimit.redis_unavailable",
+                extra={"error": f"{type(exc).__name__}: {exc}"[:300], "effect": "requests not limited"},
+            )
+
+    async def _reject(self, send: Send, rule: Rule, retry_after: int) -> None:
+        body = json.dumps(
+            {
+                "error": {
+                    "code": "rate_limited",
+                    "message": f"too many requests; try again in {retry_after} s",
+                    "retry_after": retry_after,
+                }
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"retry-after", str(retry_after).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+        log.info("ratelimit.rejected", extra={"rule": rule.name, "retry_after": retry_after})

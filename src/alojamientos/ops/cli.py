@@ -1,0 +1,120 @@
+"""Operations commands: verify, predeploy, rollback, doctor (mounted on the root `alojamientos` app)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+
+from alojamientos.config import Settings, get_settings
+from alojamientos.kit.clock import utc_now
+from alojamientos.ops.checks import render
+
+
+async def backup_age_minutes(settings: Settings) -> float | None:
+    """Minutes since the newest backup in BACKUP_DIR, or None when there is none."""
+    from alojamientos.ops.backup import latest_backup
+
+    latest = latest_backup(settings)
+    if latest is None:
+        return None
+    return (utc_now() - latest.created_at).total_seconds() / 60
+
+
+def safety_backup(settings: Settings) -> str:
+    from alojamientos.ops.backup import create_backup
+
+    return str(create_backup(settings, progress=lambda line: typer.echo(f"  {line}", err=True)))
+
+
+def _done(ok: bool, output: str) -> None:
+    typer.echo(output)
+    if not ok:
+        raise typer.Exit(1)
+
+
+def verify_command(
+    url: str,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    verify_token: Annotated[
+        str | None, typer.Option(help="also check the WhatsApp webhook handshake")
+    ] = None,
+    insecure: Annotated[bool, typer.Option(help="accept a self-signed TLS certificate")] = False,
+) -> None:
+    """The post-deploy checklist against a running instance; exit 0 only if every check passes."""
+    from alojamientos.ops.verify import verify
+
+    checks = asyncio.run(verify(url, verify_token=verify_token, insecure=insecure))
+    _done(all(c.ok for c in checks), render(checks, as_json=as_json))
+
+
+def predeploy_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The pre-deploy checklist: clean tagged tree, reversible migrations, fresh backup, complete env."""
+    from alojamientos.ops.predeploy import predeploy
+
+    checks = asyncio.run(predeploy(get_settings(), backup_age_minutes))
+    _done(all(c.ok for c in checks), render(checks, as_json=as_json))
+
+
+def doctor_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Incident diagnostics: overlaps, stuck holds and jobs, payments, feeds, backups, migrations, Redis."""
+    from alojamientos.ops.doctor import doctor
+
+    checks = asyncio.run(doctor(get_settings(), backup_age_minutes))
+    _done(all(c.ok for c in checks), render(checks, as_json=as_json))
+
+
+def rollback_command(
+    to: Annotated[str, typer.Option("--to", help="the release tag to go back to, e.g. v1.4.2")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan and change nothing")] = False,
+    accept_risk: Annotated[
+        bool, typer.Option("--accept-risk", help="go ahead past points of no return")
+    ] = False,
+    code_only: Annotated[
+        bool, typer.Option("--code-only", help="switch the code, leave the database")
+    ] = False,
+    config_only: Annotated[
+        bool, typer.Option("--config-only", help="restore the previous .env only")
+    ] = False,
+    url: Annotated[str | None, typer.Option(help="where to verify (default PUBLIC_BASE_URL)")] = None,
+    severity: Annotated[str, typer.Option(help="SEV1, SEV2 or SEV3, for the messages")] = "SEV2",
+    reason: Annotated[str, typer.Option(help="one line for the stakeholder message")] = "(sin especificar)",
+) -> None:
+    """The rollback plan, guided and checked: backup, downgrade, switch, restart, verify, messages."""
+    from alojamientos.ops.rollback import RollbackRefused, execute, make_plan, messages
+
+    if code_only and config_only:
+        raise typer.BadParameter("choose --code-only or --config-only, not both")
+    settings = get_settings()
+    mode = "code" if code_only else "config" if config_only else "full"
+    target_url = url or settings.public_base_url
+    try:
+        plan = asyncio.run(make_plan(settings, to, mode))
+        for line in plan.lines():
+            typer.echo(line)
+        if dry_run:
+            typer.echo("dry run: nothing changed")
+            return
+        outcome = asyncio.run(
+            execute(
+                settings,
+                plan,
+                url=target_url,
+                accept_risk=accept_risk,
+                out=typer.echo,
+                backup=lambda: safety_backup(settings),
+            )
+        )
+    except RollbackRefused as exc:
+        typer.echo(f"error: rollback refused: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo("")
+    typer.echo(messages(plan, outcome, severity=severity, reason=reason))
+    typer.echo(
+        f"\nrollback {'succeeded' if outcome.ok else 'FINISHED WITH FAILED CHECKS'} in {outcome.total:.1f} s",
+        err=not outcome.ok,
+    )
+    if not outcome.ok:
+        sys.exit(1)

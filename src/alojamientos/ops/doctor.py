@@ -1,0 +1,118 @@
+"""`alojamientos doctor`: the incident runbook's diagnostics in one command, each with what to do next."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from redis.asyncio import Redis
+from sqlalchemy import text
+
+from alojamientos.config import Settings
+from alojamientos.db import Database
+from alojamientos.migrations import head_revision
+from alojamientos.ops.checks import Check
+
+BackupAge = Callable[[Settings], Awaitable[float | None]]
+
+QUERIES = {
+    "no overlapping stays": (
+        """SELECT count(*) FROM reservations a JOIN reservations b
+             ON a.accommodation_id = b.accommodation_id AND a.id < b.id AND a.period && b.period
+            WHERE a.status IN ('pre_reserved','confirmed') AND b.status IN ('pre_reserved','confirmed')""",
+        "SEV1: the exclusion constraint is missing or was bypassed; check `\\d reservations` and restore it",
+    ),
+    "no holds past their expiry": (
+        "SELECT count(*) FROM reservations"
+        " WHERE status = 'pre_reserved' AND expires_at < now() - interval '5 minutes'",
+        "the worker is not running or is stuck: `alojamientos worker`, then check its logs",
+    ),
+    "approved payments have confirmed stays": (
+        """SELECT count(*) FROM payments p JOIN reservations r ON r.id = p.reservation_id
+            WHERE p.status = 'approved' AND p.counted AND r.status NOT IN ('confirmed', 'completed')
+              AND r.paid_amount >= r.deposit_amount""",
+        "confirm them from the panel, or refund (see the refund_needed alerts)",
+    ),
+    "no dead letters": (
+        "SELECT count(*) FROM jobs WHERE status = 'dead'",
+        "see GET /api/v1/jobs?status=dead, fix the cause, then retry them",
+    ),
+    "no stuck jobs": (
+        "SELECT count(*) FROM jobs WHERE status = 'pending' AND run_at < now() - interval '10 minutes'",
+        "the worker is behind or down: start `alojamientos worker`",
+    ),
+}
+
+
+async def doctor(settings: Settings, backup_age: BackupAge) -> list[Check]:
+    checks: list[Check] = []
+    database = Database(settings)
+    try:
+        async with database.session_scope() as session:
+            current = await session.scalar(text("SELECT version_num FROM alembic_version"))
+            checks.append(
+                Check(
+                    "migrations at head",
+                    current == head_revision(),
+                    f"{current} (code: {head_revision()})",
+                    "alojamientos db upgrade (or roll back the code)",
+                )
+            )
+            for name, (query, fix) in QUERIES.items():
+                count = await session.scalar(text(query)) or 0
+                checks.append(Check(name, count == 0, f"{count} found" if count else "none", fix))
+            stale = await session.scalar(
+                text(
+                    "SELECT count(*) FROM ical_feeds WHERE url IS NOT NULL AND"
+                    " coalesce(last_success_at, created_at) < now() - make_interval(mins => :m)"
+                ),
+                {"m": 2 * settings.ical_sync_minutes},
+            )
+            checks.append(
+                Check(
+                    "calendar feeds fresh",
+                    not stale,
+                    f"{stale} stale" if stale else "all synced",
+                    "see the feeds' last_error; `alojamientos ical sync` to retry now",
+                )
+            )
+    except Exception as exc:  # the database itself is the finding
+        checks.append(
+            Check(
+                "database reachable",
+                False,
+                f"{type(exc).__name__}: {exc}".splitlines()[0][:300],
+                "SEV1: check PostgreSQL (systemctl status / docker compose ps) and DATABASE_URL",
+            )
+        )
+    finally:
+        await database.dispose()
+    checks.append(await _redis(settings))
+    age = await backup_age(settings)
+    limit = 24 * 60
+    checks.append(
+        Check(
+            "backup within a day",
+            age is not None and age <= limit,
+            "no backup" if age is None else f"newest {age / 60:.1f} h old",
+            "alojamientos backup create (and schedule it)",
+        )
+    )
+    return checks
+
+
+async def _redis(settings: Settings) -> Check:
+    if not settings.redis_url:
+        return Check("Redis reachable", True, "not configured")
+    client = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        await client.ping()
+        return Check("Redis reachable", True, "PONG")
+    except Exception as exc:  # any failure to talk to Redis is the finding
+        return Check(
+            "Redis reachable",
+            False,
+            f"{type(exc).__name__}: {exc}"[:200],
+            "booking still works without it; restart Redis (rate limits are off meanwhile)",
+        )
+    finally:
+        await client.aclose()
