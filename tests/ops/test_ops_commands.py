@@ -121,3 +121,50 @@ def test_rollback_plan_names_points_of_no_return_and_refuses(release_repo: Path,
         "error: rollback refused: --to must be a release tag"
     )
     assert cli("rollback", "--to", "v9.9.9", env=env).returncode == 1
+
+
+def test_predeploy_passes_only_for_a_clean_tagged_tree_with_a_fresh_backup(
+    release_repo: Path, clean_db: str, tmp_path: Path
+) -> None:
+    backups = tmp_path / "backups"
+    (release_repo / ".env").write_text(
+        "".join(
+            f"{line.split('=')[0]}=x\n"
+            for line in (release_repo / ".env.example").read_text().splitlines()
+            if line and not line.startswith("#")
+        )
+    )
+    env = {"DEPLOY_DIR": str(release_repo), "BACKUP_DIR": str(backups)}
+    no_backup = cli("predeploy", env=env)
+    assert no_backup.returncode == 1
+    assert "✓ clean working tree: clean" in no_backup.stdout
+    assert "✓ HEAD is a release tag: v1.0.0" in no_backup.stdout
+    assert "✓ migrations reversible: upgrade → downgrade → upgrade to " in no_backup.stdout
+    assert "✗ recent backup: no backup found" in no_backup.stdout
+    assert cli("backup", "create", "-q", env=env).returncode == 0
+    ready = cli("predeploy", env=env)
+    assert ready.returncode == 0, ready.stdout
+    assert "✓ .env snapshot for rollback" in ready.stdout and len(list((backups / "env").iterdir())) == 1
+    (release_repo / "README.md").write_text("changed")
+    (release_repo / ".env.example").write_text("NEW_REQUIRED_SETTING=\nOTHER=with-a-default\n")
+    dirty = cli("predeploy", env=env)
+    assert dirty.returncode == 1
+    assert "✗ clean working tree: 2 changed files" in dirty.stdout
+    assert "✗ environment complete: missing: NEW_REQUIRED_SETTING, OTHER" in dirty.stdout
+
+
+def test_config_only_rollback_restores_the_previous_env_and_verifies(
+    release_repo: Path, live_server: str, clean_db: str, tmp_path: Path
+) -> None:
+    backups = tmp_path / "backups"
+    (backups / "env").mkdir(parents=True)
+    (backups / "env" / ".env.20261101T000000Z").write_text("LOG_LEVEL=INFO\n")
+    (release_repo / ".env").write_text("LOG_LEVEL=DEBUG\n")
+    env = {"DEPLOY_DIR": str(release_repo), "BACKUP_DIR": str(backups), "RESTART_COMMAND": "true"}
+    result = cli("rollback", "--to", "v1.0.0", "--config-only", "--url", live_server, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (release_repo / ".env").read_text() == "LOG_LEVEL=INFO\n"
+    assert (release_repo / ".env.before-rollback").read_text() == "LOG_LEVEL=DEBUG\n"
+    assert "✓ restore the previous .env" in result.stdout and "Rollback strategy: config" in result.stdout
+    code_only = cli("rollback", "--to", "v1.0.0", "--code-only", "--dry-run", env=env)
+    assert "switch the code (database untouched)" in code_only.stdout
