@@ -7,6 +7,7 @@ the same text and `today` always give the same answer, and no input makes it rai
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,6 +15,9 @@ from alojamientos.conversation.nlu.dates import extract_stay
 from alojamientos.conversation.nlu.guests import extract_guests
 from alojamientos.conversation.nlu.intents import INTENTS, cued_intents, final_intents
 from alojamientos.conversation.nlu.normalize import normalize
+from alojamientos.observability.metrics import ERRORS
+
+log = logging.getLogger(__name__)
 
 __all__ = ["INTENTS", "Parsed", "parse", "parse_strict"]
 
@@ -60,4 +64,6 @@ def parse(text: str, today: date) -> Parsed:
     try:
         return parse_strict(text, today)
     except Exception:  # a parser bug must not take down the conversation; tests use parse_strict
+        ERRORS.labels("nlu.parse").inc()
+        log.exception("nlu.parse_failed", extra={"length": len(text)})
         return UNDERSTOOD_NOTHING
