@@ -15,21 +15,20 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
 import psycopg
-from alembic import command
 
-from alojamientos.migrations import alembic_config
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import free_port, percentile, scratch_database, wait_healthy
 
 DOUBLE_BOOKINGS_SQL = """
     SELECT count(*) FROM reservations a JOIN reservations b
@@ -37,18 +36,6 @@ DOUBLE_BOOKINGS_SQL = """
      WHERE a.status IN ('pre_reserved', 'confirmed') AND b.status IN ('pre_reserved', 'confirmed')
 """
 PASSWORD = "bench-password-123"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -116,14 +103,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    admin = os.environ.get("TEST_DATABASE_URL") or os.environ["DATABASE_URL"]
-    name = f"aloj_bench_{uuid.uuid4().hex[:8]}"
-    url = admin.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
+    with scratch_database() as url:
+        return measure(url, args)
+
+
+def measure(url: str, args: argparse.Namespace) -> int:
     server = None
     try:
-        command.upgrade(alembic_config(url), "head")
         env = {
             **os.environ,
             "DATABASE_URL": url,
@@ -151,12 +137,7 @@ def main() -> int:
             stderr=subprocess.DEVNULL,
         )
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/api/v1/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_healthy(base)
         token = httpx.post(
             f"{base}/api/v1/auth/token",
             data={"username": "bench@example.com", "password": PASSWORD},
@@ -193,8 +174,6 @@ def main() -> int:
         if server is not None:
             server.terminate()
             server.wait(timeout=15)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 if __name__ == "__main__":

@@ -11,20 +11,23 @@ import argparse
 import asyncio
 import os
 import resource
+import sys
 import time
 import tracemalloc
 import uuid
 from datetime import date, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psycopg
-from alembic import command
 
 from alojamientos.calendar_sync.ical_import import parse_feed
 from alojamientos.calendar_sync.service import import_bytes
 from alojamientos.config import Settings
 from alojamientos.db import Database
-from alojamientos.migrations import alembic_config
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import scratch_database
 
 
 def make_feed(events: int, units_start: date) -> bytes:
@@ -98,17 +101,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=2000)
     args = parser.parse_args()
-    admin = os.environ.get("TEST_DATABASE_URL") or os.environ["DATABASE_URL"]
-    name = f"aloj_bench_{uuid.uuid4().hex[:8]}"
-    url = admin.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    try:
-        command.upgrade(alembic_config(url), "head")
+    with scratch_database() as url:
         asyncio.run(run(url, args.events))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 if __name__ == "__main__":

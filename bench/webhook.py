@@ -18,20 +18,17 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 import psycopg
-from alembic import command
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import free_port, percentile, scratch_database, wait_healthy
 from tests.fakes.graph import ACCESS_TOKEN, PHONE_NUMBER_ID, GraphServer
-from tests.fixtures.server import free_port
 
 from alojamientos.channels.whatsapp.signature import sign
-from alojamientos.migrations import alembic_config
 
 SECRET = "bench-app-secret"
 SCRIPT = [
@@ -41,11 +38,6 @@ SCRIPT = [
     "a qué hora es el check in?",
     "gracias!",
 ]
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def envelope(phone: str, n: int, text: str) -> bytes:
@@ -116,14 +108,13 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15)
     args = parser.parse_args()
 
-    admin = os.environ.get("TEST_DATABASE_URL") or os.environ["DATABASE_URL"]
-    name = f"aloj_bench_{uuid.uuid4().hex[:8]}"
-    url = admin.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
+    with scratch_database() as url:
+        return measure(url, args)
+
+
+def measure(url: str, args: argparse.Namespace) -> int:
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        command.upgrade(alembic_config(url), "head")
         with psycopg.connect(url, autocommit=True) as conn:
             for unit, capacity, price in (("Bosque", 4, 60000), ("Lago", 6, 90000), ("Sierra", 2, 45000)):
                 conn.execute(
@@ -143,18 +134,14 @@ def main() -> int:
                 "WHATSAPP_API_BASE": graph.url,
                 "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
                 "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN,
+                "RATE_LIMIT_WEBHOOKS_PER_MINUTE": "0",  # measuring the pipeline, not the limiter
             }
             port = free_port()
             cli = [sys.executable, "-m", "alojamientos"]
             procs.append(subprocess.Popen([*cli, "serve", "--port", str(port)], env=env))
             procs.append(subprocess.Popen([*cli, "worker"], env=env))
             base = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    if httpx.get(f"{base}/api/v1/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+            wait_healthy(base)
             time.sleep(1)  # the worker connects and LISTENs
             latencies, errors = asyncio.run(drive(base, graph, args))
         ms = [x * 1000 for x in latencies]
@@ -172,8 +159,6 @@ def main() -> int:
         for proc in procs:
             proc.terminate()
             proc.wait(timeout=15)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,11 +17,9 @@ from starlette.routing import Route
 
 import alojamientos.tasks  # noqa: F401 - registers the worker's jobs
 from alojamientos.config import Settings
-from alojamientos.db import Database
 from alojamientos.jobs.worker import Worker
-from alojamientos.main import create_app
 from tests.fakes.http import ThreadedServer
-from tests.fixtures.api import OPERATOR_EMAIL, OPERATOR_PASSWORD, today_ar
+from tests.fixtures.api import operator_client, today_ar, worker_for
 
 FEEDS = Path(__file__).with_name("feeds")
 
@@ -83,29 +80,15 @@ def cal_settings(clean_db: str) -> Settings:
 
 
 @pytest.fixture
-async def cal_app(cal_settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(cal_settings)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def api(cal_app: FastAPI, operator: None) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=cal_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        token = await client.post(
-            "/api/v1/auth/token", data={"username": OPERATOR_EMAIL, "password": OPERATOR_PASSWORD}
-        )
-        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+async def api(cal_settings: Settings, operator: None) -> AsyncIterator[httpx.AsyncClient]:
+    async with operator_client(cal_settings) as client:
         yield client
 
 
 @pytest.fixture
 async def cal_worker(cal_settings: Settings) -> AsyncIterator[Worker]:
-    database = Database(cal_settings)
-    async with httpx.AsyncClient() as http:
-        yield Worker(cal_settings, database, http, name="cal-worker")
-    await database.dispose()
+    async with worker_for(cal_settings, "cal-worker") as worker:
+        yield worker
 
 
 @pytest.fixture

@@ -8,17 +8,14 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 import alojamientos.tasks  # noqa: F401 - registers the worker's jobs
 from alojamientos.config import Settings
-from alojamientos.db import Database
 from alojamientos.jobs.worker import Worker
-from alojamientos.main import create_app
 from tests.fakes.graph import ACCESS_TOKEN as GRAPH_TOKEN
 from tests.fakes.graph import PHONE_NUMBER_ID, FakeGraph
 from tests.fakes.mercadopago import ACCESS_TOKEN, WEBHOOK_SECRET, FakeMercadoPago, MercadoPagoServer
-from tests.fixtures.api import OPERATOR_EMAIL, OPERATOR_PASSWORD, today_ar
+from tests.fixtures.api import operator_client, today_ar, worker_for
 
 GUEST_PHONE = "+5492944555555"
 GUEST_EMAIL = "lucia@example.com"
@@ -55,29 +52,15 @@ def pay_settings(mp: FakeMercadoPago, graph: FakeGraph, smtp: Any, clean_db: str
 
 
 @pytest.fixture
-async def pay_app(pay_settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(pay_settings)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def api(pay_app: FastAPI, operator: None) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=pay_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        token = await client.post(
-            "/api/v1/auth/token", data={"username": OPERATOR_EMAIL, "password": OPERATOR_PASSWORD}
-        )
-        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+async def api(pay_settings: Settings, operator: None) -> AsyncIterator[httpx.AsyncClient]:
+    async with operator_client(pay_settings) as client:
         yield client
 
 
 @pytest.fixture
 async def pay_worker(pay_settings: Settings) -> AsyncIterator[Worker]:
-    database = Database(pay_settings)
-    async with httpx.AsyncClient() as http:
-        yield Worker(pay_settings, database, http, name="pay-worker")
-    await database.dispose()
+    async with worker_for(pay_settings, "pay-worker") as worker:
+        yield worker
 
 
 @pytest.fixture

@@ -12,16 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 import alojamientos.tasks  # noqa: F401 - registers the worker's jobs
 from alojamientos.channels.whatsapp.signature import sign
 from alojamientos.config import Settings
-from alojamientos.db import Database
 from alojamientos.jobs.worker import Worker
-from alojamientos.main import create_app
 from tests.fakes.graph import ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraph
-from tests.fixtures.api import OPERATOR_EMAIL, OPERATOR_PASSWORD, today_ar
+from tests.fixtures.api import operator_client, today_ar, worker_for
 
 APP_SECRET = "whatsapp-test-app-secret"
 _wamids = itertools.count(1)
@@ -113,30 +110,16 @@ def wa_settings(graph: FakeGraph, clean_db: str) -> Settings:
 
 
 @pytest.fixture
-async def wa_app(wa_settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(wa_settings)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def wa_client(wa_app: FastAPI, operator: None) -> AsyncIterator[httpx.AsyncClient]:
+async def wa_client(wa_settings: Settings, operator: None) -> AsyncIterator[httpx.AsyncClient]:
     """The webhook caller, also logged in as the operator for the admin API."""
-    transport = httpx.ASGITransport(app=wa_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        token = await client.post(
-            "/api/v1/auth/token", data={"username": OPERATOR_EMAIL, "password": OPERATOR_PASSWORD}
-        )
-        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+    async with operator_client(wa_settings) as client:
         yield client
 
 
 @pytest.fixture
 async def worker(wa_settings: Settings) -> AsyncIterator[Worker]:
-    database = Database(wa_settings)
-    async with httpx.AsyncClient() as http:
-        yield Worker(wa_settings, database, http, name="test-worker")
-    await database.dispose()
+    async with worker_for(wa_settings) as made:
+        yield made
 
 
 @pytest.fixture
