@@ -33,5 +33,9 @@ if [ -z "${DEMO_OPERATOR_PASSWORD:-}" ]; then
   fi
 fi
 echo "run: log in as operador@demo.local with the password in .env (DEMO_OPERATOR_PASSWORD)"
-echo "run: serving on http://127.0.0.1:8000 (API docs at /docs); Ctrl-C stops it"
-exec $bin/alojamientos serve --host 127.0.0.1 --port 8000
+# The worker delivers messages and e-mails, expires holds and syncs calendars; it stops with the server.
+$bin/alojamientos worker &
+worker=$!
+trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
+echo "run: serving on http://127.0.0.1:8000 (API docs at /docs) with a worker; Ctrl-C stops both"
+$bin/alojamientos serve --host 127.0.0.1 --port 8000

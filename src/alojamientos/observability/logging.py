@@ -19,7 +19,8 @@ _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za
 # Runs of 10+ digits, optionally with +, spaces or dashes inside: phones, not dates or amounts.
 _PHONE = re.compile(r"\+?\d(?:[\s-]?\d){9,}")
 
-_RESERVED = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# Standard record attributes, and uvicorn's ANSI-coloured duplicate of the message.
+_RESERVED = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
 def mask(text: str) -> str:
