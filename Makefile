@@ -19,7 +19,9 @@ run: install
 
 ## The whole suite against real PostgreSQL and Redis (started here when absent, stopped after)
 test: install
-	scripts/with-services.sh .run/test -- .venv/bin/pytest $(PYTEST_ARGS)
+	@# The panel's browser tests use Playwright's sync API, which holds an event loop of its own:
+	@# they run in their own pytest process, after the rest.
+	scripts/with-services.sh .run/test -- sh -c '.venv/bin/pytest --ignore=tests/admin $(PYTEST_ARGS) && .venv/bin/pytest tests/admin $(PYTEST_ARGS)'
 
 lint: install
 	.venv/bin/ruff check src tests bench scripts

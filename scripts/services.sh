@@ -38,6 +38,8 @@ ensure_packages() {
   # The deploy tests run real nginx in front of the app, with a self-signed certificate.
   command -v nginx >/dev/null || pkgs+=(nginx-light)
   command -v openssl >/dev/null || pkgs+=(openssl)
+  # The operator panel's browser tests drive Debian's Chromium through Playwright.
+  [ -x /usr/bin/chromium ] || pkgs+=(chromium)
   [ ${#pkgs[@]} -eq 0 ] || apt_install "${pkgs[@]}"
   # btree_gist ships in the server package from PostgreSQL 10 on; check it is really there.
   local share; share=$("$(pg_bin)/pg_config" --sharedir 2>/dev/null || echo "/usr/share/postgresql/$(basename "$(dirname "$(pg_bin)")")")

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alojamientos import __version__
+from alojamientos.admin import mount_admin
 from alojamientos.auth.api import router as auth_router
 from alojamientos.calendar_sync.api import router as calendar_router
 from alojamientos.channels.whatsapp.webhook import router as whatsapp_router
@@ -178,4 +179,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    mount_admin(app, settings)
     return app

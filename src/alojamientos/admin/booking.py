@@ -1,0 +1,158 @@
+"""A new reservation taken by phone or at the desk, with the price quoted live as the form is filled."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from alojamientos.admin import labels
+from alojamientos.admin.deps import PREFIX, CurrentAdmin
+from alojamientos.admin.forms import parse_date
+from alojamientos.admin.templating import render
+from alojamientos.db import SessionDep
+from alojamientos.errors import AppError, InvalidInput
+from alojamientos.kit.phone import InvalidPhone, to_e164
+from alojamientos.reservations.models import Accommodation, ReservationSource, ReservationStatus
+from alojamientos.reservations.service import NewStay
+from alojamientos.reservations.service import reservation as reservation_service
+
+router = APIRouter(prefix="/reservas")
+
+
+class InvalidPhoneNumber(InvalidInput):
+    code = "invalid_phone"
+
+
+class MissingName(InvalidInput):
+    code = "missing_name"
+
+
+class IncompleteStay(InvalidInput):
+    code = "incomplete_stay"
+
+
+@dataclass
+class BookingForm:
+    """What the operator typed, kept as text so a refused form comes back as it was."""
+
+    unidad: str = ""
+    entrada: str = ""
+    salida: str = ""
+    personas: str = "2"
+    nombre: str = ""
+    telefono: str = ""
+    email: str = ""
+    estado: str = "pre_reserved"
+    medio: str = "transfer"
+    notas: str = ""
+
+    def stay(self) -> tuple[int, date, date, int]:
+        """Unit, check-in, check-out and guests, or IncompleteStay while any is missing or backwards."""
+        check_in, check_out = parse_date(self.entrada), parse_date(self.salida)
+        if not (self.unidad.isdigit() and self.personas.isdigit() and check_in and check_out):
+            raise IncompleteStay("unit, dates and guests are needed for a quote")
+        if check_out <= check_in or int(self.personas) < 1:
+            raise IncompleteStay("the stay is empty")
+        return int(self.unidad), check_in, check_out, int(self.personas)
+
+    def phone(self) -> str | None:
+        if not self.telefono.strip():
+            return None
+        try:
+            return to_e164(self.telefono)
+        except InvalidPhone:
+            raise InvalidPhoneNumber(f"{self.telefono!r} is not a phone number") from None
+
+
+async def _quote(session: AsyncSession, form: BookingForm) -> dict[str, object]:
+    """The quote for what is filled in so far, or the Spanish reason there is none."""
+    try:
+        unit_id, check_in, check_out, guests = form.stay()
+        unit = await reservation_service.accommodation(session, unit_id)
+        quote = await reservation_service.checked_quote(session, unit, check_in, check_out, guests)
+    except IncompleteStay:
+        return {"quote": None, "quote_error": ""}
+    except AppError as exc:
+        return {"quote": None, "quote_error": labels.error_message(exc.code)}
+    return {"quote": quote, "quote_error": ""}
+
+
+async def _page(
+    request: Request, session: AsyncSession, form: BookingForm, error: str = "", status: int = 200
+) -> Response:
+    units = await session.scalars(
+        select(Accommodation).where(Accommodation.active).order_by(Accommodation.name)
+    )
+    context = {"form": asdict(form), "units": list(units), "error": error, **await _quote(session, form)}
+    return render(request, "admin/reservations/new.html", context, status_code=status)
+
+
+@router.get("/nueva")
+async def new_form(request: Request, session: SessionDep) -> Response:
+    return await _page(request, session, BookingForm())
+
+
+@router.get("/cotizacion")
+async def live_quote(
+    request: Request,
+    session: SessionDep,
+    unidad: str = "",
+    entrada: str = "",
+    salida: str = "",
+    personas: str = "",
+) -> Response:
+    """The quote fragment, refreshed by htmx whenever the unit, dates or party size change."""
+    form = BookingForm(unidad=unidad, entrada=entrada, salida=salida, personas=personas)
+    return render(request, "admin/reservations/_quote.html", await _quote(session, form))
+
+
+@router.post("/nueva")
+async def create(
+    request: Request,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    unidad: Annotated[str, Form(max_length=12)] = "",
+    entrada: Annotated[str, Form(max_length=10)] = "",
+    salida: Annotated[str, Form(max_length=10)] = "",
+    personas: Annotated[str, Form(max_length=3)] = "",
+    nombre: Annotated[str, Form(max_length=200)] = "",
+    telefono: Annotated[str, Form(max_length=40)] = "",
+    email: Annotated[str, Form(max_length=254)] = "",
+    estado: Annotated[str, Form(max_length=16)] = "pre_reserved",
+    medio: Annotated[str, Form(max_length=20)] = "transfer",
+    notas: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    form = BookingForm(unidad, entrada, salida, personas, nombre, telefono, email, estado, medio, notas)
+    try:
+        if not nombre.strip():
+            raise MissingName("the guest's name is missing")
+        unit_id, check_in, check_out, guests = form.stay()
+        created = await reservation_service.hold(
+            session,
+            NewStay(
+                accommodation_id=unit_id,
+                check_in=check_in,
+                check_out=check_out,
+                guests=guests,
+                guest_name=nombre.strip(),
+                guest_phone=form.phone(),
+                guest_email=email.strip() or None,
+                source=ReservationSource.admin,
+                status=ReservationStatus.confirmed
+                if estado == "confirmed"
+                else ReservationStatus.pre_reserved,
+                payment_method="mercadopago" if medio == "mercadopago" else "transfer",
+                notes=notas.strip(),
+            ),
+            actor=admin.actor,
+        )
+    except AppError as exc:
+        # hold() writes nothing before it refuses (an overlap rolls back its savepoint): safe to re-show.
+        return await _page(request, session, form, labels.error_message(exc.code), status=exc.status)
+    return RedirectResponse(f"{PREFIX}/reservas/{created.code}?hecho=creada", status_code=303)

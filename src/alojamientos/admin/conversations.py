@@ -1,0 +1,112 @@
+"""WhatsApp threads: what the bot is doing with each guest, and taking over to answer as a person."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from alojamientos.admin import labels
+from alojamientos.admin.deps import PREFIX, CurrentAdmin
+from alojamientos.admin.forms import EmptyReply
+from alojamientos.admin.templating import render
+from alojamientos.conversation.messages import Reply
+from alojamientos.conversation.models import Conversation, ConversationMessage
+from alojamientos.conversation.service import conversations
+from alojamientos.db import SessionDep
+from alojamientos.kit.clock import utc_now
+from alojamientos.reservations.models import Reservation
+
+router = APIRouter(prefix="/conversaciones")
+
+LIST_LIMIT = 200
+THREAD_LIMIT = 200
+
+
+def _thread_url(phone: str, done: str) -> str:
+    return f"{PREFIX}/conversaciones/{phone}?hecho={done}"
+
+
+@router.get("")
+async def conversation_list(request: Request, session: SessionDep, pausadas: str = "") -> Response:
+    query = (
+        select(Conversation)
+        .order_by(Conversation.last_inbound_at.desc().nulls_last(), Conversation.id.desc())
+        .limit(LIST_LIMIT)
+    )
+    if pausadas:
+        query = query.where(Conversation.bot_paused)
+    rows = list(await session.scalars(query))
+    last: dict[int, ConversationMessage] = {}
+    if rows:
+        latest_ids = (
+            select(ConversationMessage.id)
+            .where(ConversationMessage.conversation_id.in_([c.id for c in rows]))
+            .distinct(ConversationMessage.conversation_id)
+            .order_by(ConversationMessage.conversation_id, ConversationMessage.id.desc())
+        )
+        for message in await session.scalars(
+            select(ConversationMessage).where(ConversationMessage.id.in_(latest_ids))
+        ):
+            last[message.conversation_id] = message
+    context = {"conversations": rows, "last": last, "only_paused": bool(pausadas)}
+    return render(request, "admin/conversations/list.html", context)
+
+
+@router.get("/{phone}")
+async def conversation_detail(
+    request: Request, phone: str, session: SessionDep, hecho: str = "", error: str = ""
+) -> Response:
+    conversation = await conversations.get(session, phone)
+    latest = (
+        select(ConversationMessage)
+        .where(ConversationMessage.conversation_id == conversation.id)
+        .order_by(ConversationMessage.id.desc())
+        .limit(THREAD_LIMIT)
+    )
+    messages = list(reversed(list(await session.scalars(latest))))
+    bookings = await session.scalars(
+        select(Reservation)
+        .where(Reservation.guest_phone == conversation.phone)
+        .order_by(Reservation.check_in.desc())
+        .limit(10)
+    )
+    context = {
+        "c": conversation,
+        "messages": messages,
+        "bookings": list(bookings),
+        "done": labels.DONE.get(hecho, ""),
+        "error": labels.error_message(error) if error else "",
+    }
+    return render(request, "admin/conversations/detail.html", context)
+
+
+@router.post("/{phone}/tomar")
+async def take_over(phone: str, session: SessionDep, admin: CurrentAdmin) -> Response:
+    conversation = await conversations.get(session, phone, lock=True)
+    if not conversation.bot_paused:
+        conversation.bot_paused = True
+        conversation.paused_at = utc_now()
+    return RedirectResponse(_thread_url(conversation.phone, "tomada"), status_code=303)
+
+
+@router.post("/{phone}/responder")
+async def reply(
+    phone: str,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    texto: Annotated[str, Form(max_length=4096)] = "",
+) -> Response:
+    if not texto.strip():
+        raise EmptyReply("the reply is empty")
+    conversation = await conversations.get(session, phone, lock=True)
+    await conversations.send(session, conversation, Reply(texto.strip()), author=admin.actor)
+    return RedirectResponse(_thread_url(conversation.phone, "enviado"), status_code=303)
+
+
+@router.post("/{phone}/devolver")
+async def release(phone: str, session: SessionDep, admin: CurrentAdmin) -> Response:
+    conversation = await conversations.release(session, phone)
+    return RedirectResponse(_thread_url(conversation.phone, "devuelta"), status_code=303)

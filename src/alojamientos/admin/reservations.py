@@ -1,0 +1,185 @@
+"""Reservations: find them, read one whole, and act on it through the same services as the API."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import Range
+
+from alojamientos.admin import labels
+from alojamientos.admin.deps import PREFIX, CurrentAdmin
+from alojamientos.admin.forms import InvalidMethod, parse_amount, parse_date
+from alojamientos.admin.templating import render
+from alojamientos.conversation.models import Conversation, ConversationMessage
+from alojamientos.db import SessionDep
+from alojamientos.payments.models import Payment
+from alojamientos.payments.service import payments
+from alojamientos.reservations.models import Accommodation, Reservation, ReservationStatus
+from alojamientos.reservations.repository import count_of
+from alojamientos.reservations.service import reservation as reservation_service
+
+router = APIRouter(prefix="/reservas")
+
+PAGE_SIZE = 25
+THREAD_LIMIT = 50
+
+
+def _detail_url(code: str, done: str) -> str:
+    return f"{PREFIX}/reservas/{code}?hecho={done}"
+
+
+@router.get("")
+async def reservation_list(
+    request: Request,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    estado: str = "",
+    unidad: str = "",
+    origen: str = "",
+    desde: str = "",
+    hasta: str = "",
+    pagina: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    query = select(Reservation).where(Reservation.kind == "stay")
+    if estado in labels.STATUS:
+        query = query.where(Reservation.status == estado)
+    if origen in labels.SOURCE:
+        query = query.where(Reservation.source == origen)
+    if unidad.isdigit():
+        query = query.where(Reservation.accommodation_id == int(unidad))
+    start, end = parse_date(desde), parse_date(hasta)
+    if start and end and end > start:
+        query = query.where(Reservation.period.overlaps(Range(start, end, bounds="[)")))
+    elif start:
+        query = query.where(Reservation.check_out > start)
+    elif end:
+        query = query.where(Reservation.check_in < end)
+    if search := q.strip():
+        digits = "".join(c for c in search if c.isdigit())
+        matches = [Reservation.guest_name.ilike(f"%{search}%"), Reservation.code == search.upper()]
+        if len(digits) >= 4:
+            matches.append(Reservation.guest_phone.contains(digits))
+        query = query.where(or_(*matches))
+    total = await session.scalar(count_of(query)) or 0
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(pagina, pages)
+    rows = await session.scalars(
+        query.order_by(Reservation.check_in.desc(), Reservation.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    filters = {"q": q, "estado": estado, "unidad": unidad, "origen": origen, "desde": desde, "hasta": hasta}
+    kept = {k: v for k, v in filters.items() if v}
+    units = list(await session.scalars(select(Accommodation).order_by(Accommodation.name)))
+    context = {
+        "reservations": list(rows),
+        "units": units,
+        "unit_names": {u.id: u.name for u in units},
+        "filters": filters,
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "prev_url": f"?{urlencode({**kept, 'pagina': page - 1})}" if page > 1 else None,
+        "next_url": f"?{urlencode({**kept, 'pagina': page + 1})}" if page < pages else None,
+    }
+    return render(request, "admin/reservations/list.html", context)
+
+
+@router.get("/{code}")
+async def reservation_detail(
+    request: Request, code: str, session: SessionDep, hecho: str = "", error: str = ""
+) -> Response:
+    found = await reservation_service.get(session, code)
+    unit = await session.get_one(Accommodation, found.accommodation_id)
+    paid = await session.scalars(
+        select(Payment).where(Payment.reservation_id == found.id).order_by(Payment.created_at, Payment.id)
+    )
+    conversation = None
+    messages: list[ConversationMessage] = []
+    if found.guest_phone:
+        conversation = await session.scalar(
+            select(Conversation).where(Conversation.phone == found.guest_phone)
+        )
+    if conversation is not None:
+        latest = (
+            select(ConversationMessage)
+            .where(ConversationMessage.conversation_id == conversation.id)
+            .order_by(ConversationMessage.id.desc())
+            .limit(THREAD_LIMIT)
+        )
+        messages = list(reversed(list(await session.scalars(latest))))
+    due = max(found.total_amount - found.paid_amount, Decimal(0))
+    deposit_due = max(found.deposit_amount - found.paid_amount, Decimal(0))
+    context = {
+        "r": found,
+        "unit": unit,
+        "payments": list(paid),
+        "conversation": conversation,
+        "messages": messages,
+        "due": due,
+        "deposit_due": deposit_due,
+        "nights": (found.check_out - found.check_in).days,
+        "can_confirm": found.status == ReservationStatus.pre_reserved,
+        "can_pay": found.status in (ReservationStatus.pre_reserved, ReservationStatus.confirmed),
+        "can_cancel": found.status in (ReservationStatus.pre_reserved, ReservationStatus.confirmed),
+        "done": labels.DONE.get(hecho, ""),
+        "error": labels.error_message(error) if error else "",
+        "methods": labels.MANUAL_METHODS,
+    }
+    return render(request, "admin/reservations/detail.html", context)
+
+
+@router.post("/{code}/confirmar")
+async def confirm(code: str, session: SessionDep, admin: CurrentAdmin) -> Response:
+    confirmed = await reservation_service.confirm(session, code, actor=admin.actor)
+    return RedirectResponse(_detail_url(confirmed.code, "confirmada"), status_code=303)
+
+
+@router.post("/{code}/pago")
+async def record_payment(
+    code: str,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    monto: Annotated[str, Form(max_length=40)] = "",
+    medio: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    if medio not in labels.MANUAL_METHODS:
+        raise InvalidMethod(f"unknown payment method {medio!r}")
+    before = (await reservation_service.get(session, code)).status
+    paid, _payment = await payments.record_manual(
+        session, code, amount=parse_amount(monto), method=medio, actor=admin.actor
+    )
+    confirmed_now = before == ReservationStatus.pre_reserved and paid.status == ReservationStatus.confirmed
+    return RedirectResponse(_detail_url(paid.code, "pago-confirma" if confirmed_now else "pago"), 303)
+
+
+@router.post("/{code}/cancelar")
+async def cancel(
+    code: str,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    motivo: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    cancelled = await reservation_service.cancel(
+        session, code, actor=admin.actor, reason=motivo.strip() or None
+    )
+    return RedirectResponse(_detail_url(cancelled.code, "cancelada"), status_code=303)
+
+
+@router.post("/{code}/notas")
+async def save_notes(
+    code: str,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    notas: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Free text for the team (not a state change, so no event); the guest never sees it."""
+    found = await reservation_service.get(session, code)
+    found.notes = notas.strip()
+    return RedirectResponse(_detail_url(found.code, "notas"), status_code=303)

@@ -1,0 +1,84 @@
+"""Jinja2 for the panel: autoescaped templates with the same Spanish formatters the bot uses."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from starlette.responses import Response
+
+from alojamientos.admin import labels
+from alojamientos.admin.deps import CSRF_FIELD, CSRF_HEADER, PREFIX, local_tz
+from alojamientos.conversation.format import MONTHS, fecha, fecha_corta, hora, noches, personas, pesos
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+
+@pass_context
+def _momento(context: Context, value: datetime | None) -> str:
+    """`28/11 14:05` in the complex's timezone."""
+    if value is None:
+        return ""
+    local = value.astimezone(local_tz(context["request"]))
+    return f"{local.day}/{local.month} {local.hour}:{local.minute:02d}"
+
+
+def _numero(value: Decimal) -> str:
+    """`20`, `12,5`: a plain number for an input, never `2E+1`."""
+    return format(value.normalize(), "f").replace(".", ",")
+
+
+def _restante(value: timedelta) -> str:
+    """`2 h 15 min` left on a hold, or `vencida` when the expiry job has not run yet."""
+    minutes = int(value.total_seconds() // 60)
+    if minutes <= 0:
+        return "vencida"
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    parts = [f"{days} d"] if days else []
+    if hours:
+        parts.append(f"{hours} h")
+    if minutes and not days:
+        parts.append(f"{minutes} min")
+    return " ".join(parts)
+
+
+templates.env.filters.update(
+    fecha=fecha,
+    fecha_corta=fecha_corta,
+    fecha_mes=lambda d: MONTHS[d.month - 1],
+    pesos=pesos,
+    hora=hora,
+    noches=noches,
+    personas=personas,
+    momento=_momento,
+    restante=_restante,
+    numero=_numero,
+    estado=lambda v: labels.STATUS.get(v, v),
+    origen=lambda v: labels.SOURCE.get(v, v),
+    medio=lambda v: labels.PAYMENT_METHOD.get(v, v or ""),
+    estado_pago=lambda v: labels.PAYMENT_STATUS.get(v, v),
+    estado_bot=lambda v: labels.CONVERSATION_STATE.get(v, v),
+    entrega=lambda v: labels.DELIVERY.get(v, v or ""),
+    aviso=lambda v: labels.ALERT_KIND.get(v, "Aviso"),
+    actor=labels.actor,
+)
+templates.env.globals.update(PREFIX=PREFIX, CSRF_FIELD=CSRF_FIELD, CSRF_HEADER=CSRF_HEADER, labels=labels)
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> Response:
+    """A full page, or with `HX-Request` the same page (htmx picks the fragment it asked for)."""
+    admin = getattr(request.state, "admin", None)
+    ctx = {"admin": admin, "csrf": admin.csrf if admin else "", **(context or {})}
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code)

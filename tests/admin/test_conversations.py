@@ -1,0 +1,69 @@
+"""Taking a WhatsApp conversation over from the bot, answering as a person, and giving it back."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.admin.conftest import Panel, log_in, screenshot
+
+PHONE = "+5491155551234"
+
+
+def _conversation(panel: Panel) -> int:
+    rows = panel.sql(
+        "INSERT INTO conversations (phone, profile_name, state, last_inbound_at)"
+        " VALUES (%s, 'Ana', 'choosing_unit', now()) RETURNING id",
+        PHONE,
+    )
+    conversation_id: int = rows[0][0]
+    panel.sql(
+        "INSERT INTO conversation_messages (conversation_id, direction, author, body)"
+        " VALUES (%s, 'in', 'guest', 'Hola, ¿tienen lugar para el finde largo?')",
+        conversation_id,
+    )
+    return conversation_id
+
+
+def test_take_over_reply_and_release(panel: Panel, page: Page) -> None:
+    conversation_id = _conversation(panel)
+    log_in(page, panel.base)
+    page.goto(f"{panel.base}/admin/conversaciones")
+    expect(page.get_by_role("listitem")).to_contain_text("Bot: Eligiendo cabaña")
+    screenshot(page, "conversaciones")
+
+    page.get_by_role("link", name="Ana").click()
+    expect(page.locator("#hilo")).to_contain_text("¿tienen lugar para el finde largo?")
+    page.get_by_text("Tomar la conversación", exact=True).click()
+    page.get_by_role("button", name="Sí, tomar la conversación").click()
+    expect(page.locator("#estado-bot")).to_contain_text("Atiende una persona")
+    assert panel.sql("SELECT bot_paused FROM conversations WHERE id = %s", conversation_id) == [(True,)]
+
+    page.get_by_label("Tu mensaje").fill("¡Hola Ana! Sí, te paso opciones.")
+    page.get_by_role("button", name="Enviar por WhatsApp").click()
+    expect(page.get_by_role("status")).to_have_text("Mensaje en camino por WhatsApp.")
+    expect(page.locator("#hilo")).to_contain_text("¡Hola Ana! Sí, te paso opciones.")
+    expect(page.locator("#hilo")).to_contain_text("operadora@example.com")
+    screenshot(page, "conversacion")
+    sent = panel.sql(
+        "SELECT m.author, j.status FROM conversation_messages m"
+        " JOIN jobs j ON j.kind = 'whatsapp.send' AND (j.payload->>'message_id')::bigint = m.id"
+        " WHERE m.conversation_id = %s AND m.direction = 'out'",
+        conversation_id,
+    )
+    assert sent == [("operator:operadora@example.com", "pending")]
+
+    page.get_by_text("Devolver al bot", exact=True).click()
+    page.get_by_role("button", name="Sí, devolver al bot").click()
+    expect(page.locator("#estado-bot")).to_contain_text("Bot:")
+    assert panel.sql("SELECT bot_paused FROM conversations WHERE id = %s", conversation_id) == [(False,)]
+
+
+def test_the_reservation_shows_the_guest_whatsapp_thread(panel: Panel, page: Page) -> None:
+    _conversation(panel)
+    unit = panel.unit()
+    from tests.admin.conftest import upcoming
+
+    code = panel.booking(unit["id"], upcoming())["code"]
+    log_in(page, panel.base)
+    page.goto(f"{panel.base}/admin/reservas/{code}")
+    expect(page.locator("#hilo")).to_contain_text("¿tienen lugar para el finde largo?")

@@ -1,0 +1,44 @@
+"""The dashboard's figures come from the reservations, computed the way the page explains."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import timedelta
+from decimal import Decimal
+
+from playwright.sync_api import Page, expect
+
+from alojamientos.conversation.format import pesos
+from tests.admin.conftest import Panel, log_in, screenshot, upcoming
+from tests.fixtures.api import today_ar
+
+
+def test_the_dashboard_shows_today_holds_the_month_and_what_needs_attention(panel: Panel, page: Page) -> None:
+    today = today_ar()
+    unit = panel.unit()
+    other = panel.unit("Cabaña del Lago")
+    stay = panel.booking(unit["id"], today, nights=3, status="confirmed", guest_name="Carla Gómez")
+    hold = panel.booking(other["id"], upcoming(), guest_name="Bruno Díaz")
+    panel.sql(
+        "INSERT INTO operator_alerts (kind, message, data) VALUES ('payment_problem', %s, '{}')",
+        "El pago de Bruno fue rechazado",
+    )
+    panel.sql("INSERT INTO jobs (kind, status, attempts) VALUES ('email.send', 'dead', 8)")
+
+    days = calendar.monthrange(today.year, today.month)[1]
+    month_end = today.replace(day=1) + timedelta(days=days)
+    nights_in_month = (min(today + timedelta(days=3), month_end) - today).days
+    revenue = (Decimal(stay["total_amount"]) * nights_in_month / 3).quantize(Decimal("0.01"))
+    occupancy = round(100 * nights_in_month / (2 * days))
+
+    log_in(page, panel.base)
+    expect(page.locator("#llegadas")).to_contain_text("Llegan hoy (1)")
+    expect(page.locator("#llegadas")).to_contain_text("Carla Gómez")
+    expect(page.locator("#pre-reservas")).to_contain_text(hold["code"])
+    expect(page.locator("#pre-reservas")).to_contain_text("vence en")
+    expect(page.locator("#ocupacion .valor")).to_have_text(f"{occupancy} %")
+    expect(page.locator("#ocupacion")).to_contain_text(f"{nights_in_month} de {2 * days} noches")
+    expect(page.locator("#ingresos .valor")).to_have_text(pesos(revenue))
+    expect(page.locator("#atencion")).to_contain_text("El pago de Bruno fue rechazado")
+    expect(page.locator("#atencion")).to_contain_text("Tarea que no se pudo hacer")
+    screenshot(page, "dashboard")

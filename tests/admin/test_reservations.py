@@ -1,0 +1,170 @@
+"""Finding reservations and acting on them from the panel, checked through the JSON API."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from playwright.sync_api import Browser, Page, expect
+
+from alojamientos.conversation.format import pesos
+from tests.admin.conftest import PHONE_VIEWPORT, Panel, log_in, screenshot, upcoming
+
+
+def _open(page: Page, panel: Panel, code: str) -> None:
+    log_in(page, panel.base)
+    page.goto(f"{panel.base}/admin/reservas/{code}")
+
+
+def test_the_list_filters_and_searches_by_name_phone_or_code(panel: Panel, page: Page) -> None:
+    unit = panel.unit()
+    other = panel.unit("Cabaña del Lago")
+    ana = panel.booking(unit["id"], upcoming(20), guest_name="Ana Pérez")
+    bruno = panel.booking(
+        other["id"], upcoming(30), guest_name="Bruno Díaz", guest_phone="+54 9 351 444-7788"
+    )
+    panel.api.post(f"/api/v1/reservations/{bruno['code']}/confirm").raise_for_status()
+
+    log_in(page, panel.base)
+    page.goto(f"{panel.base}/admin/reservas")
+    results = page.locator("#resultados")
+    expect(results).to_contain_text("2 reservas")
+    screenshot(page, "reservas")
+
+    page.get_by_label("Buscar por nombre, teléfono o código").fill("bruno")
+    expect(results).to_contain_text("1 reserva")
+    expect(results).to_contain_text(bruno["code"])
+    expect(results).not_to_contain_text(ana["code"])
+
+    page.goto(f"{panel.base}/admin/reservas?q=4447788")
+    expect(results).to_contain_text(bruno["code"])
+    page.goto(f"{panel.base}/admin/reservas?q={ana['code'].lower()}")
+    expect(results).to_contain_text("Ana Pérez")
+    expect(results).to_contain_text("1 reserva")
+
+    page.goto(f"{panel.base}/admin/reservas")
+    page.get_by_label("Estado").select_option(label="Confirmada")
+    page.get_by_role("button", name="Filtrar").click()
+    expect(results).to_contain_text("1 reserva")
+    expect(results).to_contain_text("Bruno Díaz")
+    page.goto(f"{panel.base}/admin/reservas?unidad={unit['id']}&origen=admin")
+    expect(results).to_contain_text("Ana Pérez")
+    expect(results).not_to_contain_text("Bruno Díaz")
+
+
+def test_confirming_a_hold_takes_one_click_and_a_confirmation(panel: Panel, page: Page) -> None:
+    unit = panel.unit()
+    code = panel.booking(unit["id"], upcoming())["code"]
+    _open(page, panel, code)
+    expect(page.locator("#estado")).to_have_text("Pre-reserva")
+    screenshot(page, "reserva")
+    page.get_by_text("Confirmar", exact=True).click()
+    page.get_by_role("button", name="Sí, confirmar la reserva").click()
+    expect(page.get_by_role("status")).to_have_text("Listo: la reserva quedó confirmada.")
+    expect(page.locator("#estado")).to_have_text("Confirmada")
+    expect(page.locator("#historial")).to_contain_text("Pre-reserva → Confirmada")
+    assert panel.reservation(code)["status"] == "confirmed"
+
+
+def test_a_payment_covering_the_deposit_confirms_the_hold(panel: Panel, page: Page) -> None:
+    unit = panel.unit()
+    booked = panel.booking(unit["id"], upcoming())
+    deposit = Decimal(booked["deposit_amount"])
+    _open(page, panel, booked["code"])
+    page.get_by_text("Registrar pago", exact=True).click()
+    page.get_by_label("Monto en pesos").fill(pesos(deposit).removeprefix("$ "))
+    page.get_by_label("Cómo pagó").select_option(label="Efectivo")
+    page.get_by_role("button", name="Sí, registrar el pago").click()
+    expect(page.get_by_role("status")).to_contain_text("la reserva quedó confirmada")
+    expect(page.locator("#estado")).to_have_text("Confirmada")
+    expect(page.locator("#pagado")).to_have_text(pesos(deposit))
+    expect(page.locator("#pagos")).to_contain_text("Efectivo")
+    found = panel.reservation(booked["code"])
+    assert found["status"] == "confirmed"
+    assert Decimal(found["paid_amount"]) == deposit
+
+
+def test_a_wrong_amount_is_explained_in_spanish(panel: Panel, page: Page) -> None:
+    unit = panel.unit()
+    code = panel.booking(unit["id"], upcoming())["code"]
+    _open(page, panel, code)
+    page.get_by_text("Registrar pago", exact=True).click()
+    page.get_by_label("Monto en pesos").fill("mucho")
+    page.get_by_role("button", name="Sí, registrar el pago").click()
+    expect(page.get_by_role("alert")).to_contain_text("Revisá el monto")
+    assert panel.reservation(code)["status"] == "pre_reserved"
+
+
+def test_cancelling_asks_for_a_reason_and_keeps_it(panel: Panel, page: Page) -> None:
+    unit = panel.unit()
+    code = panel.booking(unit["id"], upcoming())["code"]
+    _open(page, panel, code)
+    page.get_by_text("Cancelar reserva", exact=True).click()
+    page.get_by_label("Motivo").fill("El huésped avisó que no viene")
+    page.get_by_role("button", name="Sí, cancelar la reserva").click()
+    expect(page.locator("#estado")).to_have_text("Cancelada")
+    expect(page.locator("#historial")).to_contain_text("El huésped avisó que no viene")
+    found = panel.reservation(code)
+    assert found["status"] == "cancelled"
+    assert found["events"][-1]["reason"] == "El huésped avisó que no viene"
+    assert found["events"][-1]["actor"] == "operator:operadora@example.com"
+
+
+def test_an_action_the_state_no_longer_allows_shows_why_not_a_500(panel: Panel, page: Page) -> None:
+    unit = panel.unit()
+    code = panel.booking(unit["id"], upcoming())["code"]
+    _open(page, panel, code)
+    panel.api.post(f"/api/v1/reservations/{code}/cancel", json={"reason": "desde la API"}).raise_for_status()
+    page.get_by_text("Confirmar", exact=True).click()
+    page.get_by_role("button", name="Sí, confirmar la reserva").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "La reserva ya no está en un estado que permita esa acción"
+    )
+    expect(page.locator("#estado")).to_have_text("Cancelada")
+
+
+def test_an_unknown_code_is_a_spanish_not_found_page(panel: Panel, page: Page) -> None:
+    log_in(page, panel.base)
+    response = page.goto(f"{panel.base}/admin/reservas/ZZZ999")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("alert")).to_have_text("No existe una reserva con ese código.")
+
+
+def test_notes_are_saved_for_the_team(panel: Panel, page: Page) -> None:
+    unit = panel.unit()
+    code = panel.booking(unit["id"], upcoming())["code"]
+    _open(page, panel, code)
+    page.get_by_label("Notas internas (el huésped no las ve)").fill(
+        "Llega tarde, dejar la llave en recepción"
+    )
+    page.get_by_role("button", name="Guardar notas").click()
+    expect(page.get_by_role("status")).to_have_text("Listo: guardamos las notas.")
+    assert panel.reservation(code)["notes"] == "Llega tarde, dejar la llave en recepción"
+
+
+def test_a_hold_can_be_confirmed_without_javascript(panel: Panel, browser: Browser) -> None:
+    unit = panel.unit()
+    code = panel.booking(unit["id"], upcoming())["code"]
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE_VIEWPORT)
+    try:
+        page = context.new_page()
+        _open(page, panel, code)
+        page.get_by_text("Confirmar", exact=True).click()
+        page.get_by_role("button", name="Sí, confirmar la reserva").click()
+        expect(page.locator("#estado")).to_have_text("Confirmada")
+    finally:
+        context.close()
+    assert panel.reservation(code)["status"] == "confirmed"
+
+
+def test_paying_everything_leaves_nothing_due(panel: Panel, page: Page) -> None:
+    unit = panel.unit()
+    booked = panel.booking(unit["id"], upcoming(), status="confirmed")
+    total = Decimal(booked["total_amount"])
+    _open(page, panel, booked["code"])
+    page.get_by_text("Registrar pago", exact=True).click()
+    expect(page.get_by_label("Monto en pesos")).to_have_value(pesos(total).removeprefix("$ "))
+    page.get_by_role("button", name="Sí, registrar el pago").click()
+    expect(page.get_by_role("status")).to_have_text("Listo: registramos el pago.")
+    expect(page.locator("#saldo")).to_have_text("$ 0")
+    expect(page.locator("#pagos")).to_contain_text("Transferencia")
+    assert Decimal(panel.reservation(booked["code"])["paid_amount"]) == total
