@@ -28,7 +28,7 @@ def test_a_new_price_changes_the_live_quote(panel: Panel, page: Page) -> None:
     expect(page.locator("#cotizacion")).to_contain_text(f"Total {pesos(Decimal(100000))}")
     expect(page.locator("#cotizacion")).to_contain_text(f"seña {pesos(Decimal(30000))} (30 %)")
 
-    page.get_by_role("link", name="Precios").click()
+    page.get_by_role("link", name="Ajustes").click()
     page.get_by_label("Cabaña del Bosque").fill("65.000")
     page.get_by_role("button", name="Guardar", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("el precio nuevo vale")
