@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 UV_VERSION := 0.13.9
 UV := $(PYTHON) -m uv
 
-.PHONY: install run test rollback-drill lint bench bench-webhook bench-nlu bench-ical services stop
+.PHONY: install run test rollback-drill lint bench bench-webhook bench-nlu bench-ical bench-panel services stop
 
 .venv/.installed: pyproject.toml uv.lock
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "uv==$(UV_VERSION)"
@@ -43,6 +43,10 @@ bench-webhook: install
 ## Importing a 2,000-event iCal feed
 bench-ical: install
 	scripts/with-services.sh .run/test -- .venv/bin/python bench/ical.py $(BENCH_ARGS)
+
+## The operator panel's pages over 20,000 reservations: p50/p95 per page, pages/s, memory
+bench-panel: install
+	scripts/with-services.sh .run/test -- .venv/bin/python bench/panel.py $(BENCH_ARGS)
 
 ## NLU accuracy on the labelled corpus, and messages/s
 bench-nlu: install

@@ -37,5 +37,5 @@ echo "run: log in as operador@demo.local with the password in .env (DEMO_OPERATO
 $bin/alojamientos worker &
 worker=$!
 trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
-echo "run: serving on http://127.0.0.1:8000 (API docs at /docs) with a worker; Ctrl-C stops both"
+echo "run: serving on http://127.0.0.1:8000 (panel at /admin, API docs at /docs) with a worker; Ctrl-C stops both"
 $bin/alojamientos serve --host 127.0.0.1 --port 8000

@@ -4,12 +4,13 @@
 #   scripts/services.sh start RUN_DIR   install (Debian packages) when absent, start, write RUN_DIR/services.env
 #   scripts/services.sh stop RUN_DIR    stop what start started
 #   scripts/services.sh status RUN_DIR
+#   scripts/services.sh packages RUN_DIR  only install what the tests use (servers, nginx, Chromium)
 #
 # The clusters listen on 127.0.0.1 only, on ports picked free the first time and kept in RUN_DIR.
 set -euo pipefail
 
-cmd=${1:?usage: services.sh start|stop|status RUN_DIR}
-run_dir=${2:?usage: services.sh start|stop|status RUN_DIR}
+cmd=${1:?usage: services.sh start|stop|status|packages RUN_DIR}
+run_dir=${2:?usage: services.sh start|stop|status|packages RUN_DIR}
 mkdir -p "$run_dir"
 run_dir=$(cd "$run_dir" && pwd)
 
@@ -141,9 +142,12 @@ ENV
         && log "Redis stopped" || true
     fi
     ;;
+  packages)
+    ensure_packages
+    ;;
   status)
     [ -s "$run_dir/pg.dir" ] && as_postgres "$(pg_bin)/pg_ctl" -D "$(cat "$run_dir/pg.dir")/data" status || echo "PostgreSQL: not running"
     [ -s "$run_dir/redis.port" ] && redis-cli -h 127.0.0.1 -p "$(cat "$run_dir/redis.port")" ping || echo "Redis: not running"
     ;;
-  *) echo "usage: services.sh start|stop|status RUN_DIR" >&2; exit 2 ;;
+  *) echo "usage: services.sh start|stop|status|packages RUN_DIR" >&2; exit 2 ;;
 esac

@@ -12,6 +12,7 @@ shift
 here=$(cd "$(dirname "$0")" && pwd)
 
 if [ -n "${TEST_DATABASE_URL:-}" ] && [ -n "${REDIS_URL:-}" ]; then
+  "$here/services.sh" packages "$run_dir"  # the servers are given; the tests still need nginx and Chromium
   exec "$@"
 fi
 

@@ -6,6 +6,7 @@ data is made through the JSON API and sync psycopg, as an operator would see it.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,10 @@ from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_pl
 
 from tests.fixtures.api import OPERATOR_EMAIL, OPERATOR_PASSWORD, today_ar
 from tests.fixtures.database import psycopg_url
+
+# The panel's server starts once per session: the iCal feeds the settings tests serve on loopback must
+# be allowed there (the SSRF guard itself is tested in tests/calendar_sync, with its own settings).
+os.environ["ICAL_ALLOW_PRIVATE_URLS"] = "true"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

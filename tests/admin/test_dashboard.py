@@ -42,3 +42,38 @@ def test_the_dashboard_shows_today_holds_the_month_and_what_needs_attention(pane
     expect(page.locator("#atencion")).to_contain_text("El pago de Bruno fue rechazado")
     expect(page.locator("#atencion")).to_contain_text("Tarea que no se pudo hacer")
     screenshot(page, "dashboard")
+
+
+def test_an_alert_is_resolved_from_the_dashboard(panel: Panel, page: Page) -> None:
+    panel.sql(
+        "INSERT INTO operator_alerts (kind, message, data) VALUES ('handoff', %s, '{}'), ('late_payment', %s, '{}')",
+        "Marta pide hablar con una persona",
+        "Llegó un pago de Jorge después del vencimiento",
+    )
+    [(handoff_id,)] = panel.sql("SELECT id FROM operator_alerts WHERE kind = 'handoff'")
+    log_in(page, panel.base)
+    alert = page.locator(f"#aviso-{handoff_id}")
+    expect(alert).to_contain_text("Marta pide hablar con una persona")
+    expect(page.locator("#atencion h2")).to_have_text("Requiere atención (2)")
+
+    alert.get_by_role("button", name="Marcar como resuelto").click()
+    expect(page.get_by_role("status")).to_have_text("Listo: el aviso quedó resuelto.")
+    expect(page.locator(f"#aviso-{handoff_id}")).to_have_count(0)
+    expect(page.locator("#atencion")).to_contain_text("Llegó un pago de Jorge")
+    expect(page.locator("#atencion h2")).to_have_text("Requiere atención (1)")
+    [(resolved_at,)] = panel.sql("SELECT resolved_at FROM operator_alerts WHERE id = %s", handoff_id)
+    assert resolved_at is not None
+    # The API's resolve is the same function: resolving again keeps the first time.
+    again = panel.api.post(f"/api/v1/alerts/{handoff_id}/resolve")
+    assert again.status_code == 200
+    assert panel.sql("SELECT resolved_at FROM operator_alerts WHERE id = %s", handoff_id) == [(resolved_at,)]
+    assert panel.api.get("/api/v1/alerts").json()[0]["kind"] == "late_payment"
+
+
+def test_the_dashboard_links_dead_letters_to_the_system_page(panel: Panel, page: Page) -> None:
+    panel.sql("INSERT INTO jobs (kind, status, attempts) VALUES ('email.send', 'dead', 8)")
+    log_in(page, panel.base)
+    expect(page.locator("#atencion")).to_contain_text("Enviar un e-mail tras 8 intentos")
+    page.locator("#ver-fallidas").click()
+    expect(page).to_have_url(f"{panel.base}/admin/sistema#fallidas")
+    expect(page.locator("#fallidas")).to_contain_text("Tareas que no se pudieron hacer (1)")

@@ -7,7 +7,7 @@ from decimal import Decimal
 from playwright.sync_api import Browser, Page, expect
 
 from alojamientos.conversation.format import pesos
-from tests.admin.conftest import PHONE_VIEWPORT, Panel, log_in, screenshot, upcoming
+from tests.admin.conftest import PHONE_VIEWPORT, Panel, form_session, log_in, screenshot, upcoming
 
 
 def _open(page: Page, panel: Panel, code: str) -> None:
@@ -168,3 +168,93 @@ def test_paying_everything_leaves_nothing_due(panel: Panel, page: Page) -> None:
     expect(page.locator("#saldo")).to_have_text("$ 0")
     expect(page.locator("#pagos")).to_contain_text("Transferencia")
     assert Decimal(panel.reservation(booked["code"])["paid_amount"]) == total
+
+
+def test_resending_the_confirmation_queues_a_new_notice_and_shows_who(panel: Panel, page: Page) -> None:
+    unit = panel.unit()
+    code = panel.booking(unit["id"], upcoming(), status="confirmed", guest_email="ana@example.com")["code"]
+    before = panel.sql("SELECT id FROM jobs WHERE kind = 'reservation.notify' ORDER BY id")
+    _open(page, panel, code)
+    page.get_by_text("Reenviar confirmación", exact=True).click()
+    expect(page.locator("form.confirmacion", has_text="ana@example.com")).to_be_visible()
+    page.get_by_role("button", name="Sí, reenviar la confirmación").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Listo: la confirmación va en camino al huésped otra vez."
+    )
+    expect(page.locator("#historial")).to_contain_text("Confirmación reenviada al huésped")
+    expect(page.locator("#historial")).to_contain_text("operadora@")  # who asked for it
+    expect(page.locator("#estado")).to_have_text("Confirmada")
+
+    # No worker runs here: the new job waits in the queue, pointing at the resend event.
+    [(status, event_id)] = panel.sql(
+        "SELECT status, (payload->>'event_id')::bigint FROM jobs"
+        " WHERE kind = 'reservation.notify' AND id <> ALL(%s)",
+        [row[0] for row in before],
+    )
+    assert status == "pending"
+    [(from_status, to_status, reason, actor)] = panel.sql(
+        "SELECT from_status, to_status, reason, actor FROM reservation_events WHERE id = %s", event_id
+    )
+    assert (from_status, to_status, reason) == ("confirmed", "confirmed", "resend_confirmation")
+    assert actor.startswith("operator:")
+
+
+def test_a_hold_has_no_confirmation_to_resend(panel: Panel, page: Page) -> None:
+    unit = panel.unit()
+    code = panel.booking(unit["id"], upcoming())["code"]
+    _open(page, panel, code)
+    expect(page.get_by_text("Reenviar confirmación", exact=True)).to_have_count(0)
+    # A stale page (or a crafted form) is refused with a Spanish reason, not a 500.
+    with form_session(panel.base) as (client, csrf):
+        response = client.post(
+            f"/admin/reservas/{code}/reenviar-confirmacion",
+            data={"csrf_token": csrf},
+            headers={"Referer": f"{panel.base}/admin/reservas/{code}"},
+        )
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/admin/reservas/{code}?error=not_confirmed"
+        shown = client.get(response.headers["location"])
+    assert "Solo se puede reenviar la confirmación de una reserva confirmada." in shown.text
+    assert panel.sql("SELECT count(*) FROM reservation_events WHERE reason = 'resend_confirmation'") == [(0,)]
+
+
+def test_the_receipts_a_guest_sent_are_on_the_reservation_and_never_run_as_a_page(
+    panel: Panel, page: Page
+) -> None:
+    unit = panel.unit()
+    ana = panel.booking(unit["id"], upcoming(20))
+    other = panel.booking(unit["id"], upcoming(40), guest_name="Bruno Díaz")
+    png = bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db00000000049454e44ae426082"
+    )
+    rows = {}
+    for name, mime, content in (
+        ("foto", "image/png", png),
+        ("pagina", "text/html", b"<script>alert(1)</script>"),
+    ):
+        rows[name] = panel.sql(
+            "INSERT INTO attachments (reservation_id, media_id, mime_type, size, sha256, content, caption)"
+            " SELECT id, %s, %s, %s, 'x', %s, 'transferencia' FROM reservations WHERE code = %s RETURNING id",
+            f"MEDIA-{name}",
+            mime,
+            len(content),
+            content,
+            ana["code"],
+        )[0][0]
+    _open(page, panel, ana["code"])
+    receipts = page.locator(".comprobantes")
+    expect(receipts.get_by_role("img")).to_have_count(1)
+    expect(receipts).to_contain_text("«transferencia»")
+
+    with form_session(panel.base) as (client, _token):
+        image = client.get(f"/admin/reservas/{ana['code']}/comprobantes/{rows['foto']}")
+        assert (image.status_code, image.headers["content-type"], image.content) == (200, "image/png", png)
+        assert image.headers["content-disposition"].startswith("inline")
+        html = client.get(f"/admin/reservas/{ana['code']}/comprobantes/{rows['pagina']}")
+        assert html.headers["content-type"] == "application/octet-stream"
+        assert html.headers["content-disposition"].startswith("attachment")
+        assert html.headers["x-content-type-options"] == "nosniff"
+        elsewhere = client.get(f"/admin/reservas/{other['code']}/comprobantes/{rows['foto']}")
+        assert elsewhere.status_code == 404
+        assert "Ese comprobante no es de esta reserva." in elsewhere.text

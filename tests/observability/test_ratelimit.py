@@ -90,8 +90,21 @@ async def test_admin_login_shares_the_login_budget(redis: Redis, prefix: str) ->
         for _ in range(2):
             assert (await client.post("/api/v1/auth/token")).status_code == 200
         assert (await client.post("/admin/login")).status_code == 200
-        assert (await client.post("/admin/login")).status_code == 429
+        refused = await client.post("/admin/login")
+        assert refused.status_code == 429
         assert (await client.get("/admin/login")).status_code == 200  # the form itself is not limited
+        api = await client.post("/api/v1/auth/token")
+    # The operator filled in a form: a short page in Spanish, not the API's JSON.
+    assert refused.headers["content-type"] == "text/html; charset=utf-8"
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert '<html lang="es-AR">' in refused.text
+    assert "Demasiados intentos de ingreso" in refused.text
+    assert "Esperá un minuto y volvé a probar." in refused.text
+    assert 'href="/admin/login"' in refused.text
+    # The API shares the budget and keeps answering JSON.
+    assert api.status_code == 429
+    assert api.headers["content-type"] == "application/json"
+    assert api.json()["error"]["code"] == "rate_limited"
 
 
 async def test_limits_are_per_client_ip_from_the_first_forwarded_hop(redis: Redis, prefix: str) -> None:

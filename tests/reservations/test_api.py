@@ -233,3 +233,18 @@ async def test_unit_creation_validates(client: httpx.AsyncClient) -> None:
     assert dup.status_code == 409
     listed = (await client.get("/api/v1/accommodations")).json()
     assert [u["name"] for u in listed] == ["Única"]
+
+
+async def test_a_phone_dictated_the_local_way_is_stored_as_the_guests_whatsapp_number(
+    client: httpx.AsyncClient,
+) -> None:
+    """Without the 9, with a 15, with the trunk 0: the same mobile, in the form WhatsApp uses."""
+    unit = await create_unit(client)
+    start = next_weekday(0)
+    dictated = ["11 5555-1234", "011 15 5555-1234", "+54 11 5555 1234", "+54 9 11 5555-1234"]
+    for week, phone in enumerate(dictated):
+        created = await hold(client, unit["id"], start + timedelta(weeks=week + 1), guest_phone=phone)
+        assert created.status_code == 201, created.text
+        assert created.json()["guest_phone"] == "+5491155551234", phone
+    abroad = await hold(client, unit["id"], start + timedelta(weeks=9), guest_phone="+34 612 345 678")
+    assert abroad.json()["guest_phone"] == "+34612345678"

@@ -13,11 +13,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from alojamientos.admin import (
     account,
     auth,
+    blocks,
     booking,
     calendar_grid,
     conversations,
     dashboard,
     reservations,
+    system,
 )
 from alojamientos.admin import (
     settings as settings_pages,
@@ -88,7 +90,9 @@ def mount_admin(app: FastAPI, settings: Settings) -> None:
     admin.include_router(reservations.router, dependencies=protected)
     admin.include_router(conversations.router, dependencies=protected)
     admin.include_router(calendar_grid.router, dependencies=protected)
+    admin.include_router(blocks.router, dependencies=protected)
     admin.include_router(settings_pages.router, dependencies=protected)
     admin.include_router(account.router, dependencies=protected)
+    admin.include_router(system.router, dependencies=protected)
     admin.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(PREFIX, admin, name="admin")

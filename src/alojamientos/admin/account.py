@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from argon2 import PasswordHasher
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from alojamientos.admin.deps import PREFIX, CurrentAdmin, start_session
 from alojamientos.admin.templating import render
-from alojamientos.auth.errors import InvalidCredentials
+from alojamientos.auth.errors import InvalidCredentials, PasswordTooShort
 from alojamientos.auth.service import MIN_PASSWORD_LENGTH, auth
 from alojamientos.db import SessionDep
 
 router = APIRouter()
-
-_hasher = PasswordHasher()  # argon2id with the library's defaults, as auth.service hashes
 
 
 def _page(request: Request, error: str = "", done: str = "", status: int = 200) -> Response:
@@ -38,17 +35,16 @@ async def change_password(
     nueva: Annotated[str, Form(max_length=200)] = "",
     repetida: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
+    if nueva != repetida:
+        return _page(request, "Las dos contraseñas nuevas no coinciden.", status=422)
     try:
-        operator = await auth.authenticate(session, admin.email, actual)
+        operator = await auth.change_password(session, admin.operator_id, actual, nueva)
     except InvalidCredentials:
         return _page(request, "La contraseña actual no es correcta.", status=422)
-    if len(nueva) < MIN_PASSWORD_LENGTH:
+    except PasswordTooShort:
         return _page(
             request, f"La contraseña nueva necesita al menos {MIN_PASSWORD_LENGTH} caracteres.", status=422
         )
-    if nueva != repetida:
-        return _page(request, "Las dos contraseñas nuevas no coinciden.", status=422)
-    operator.password_hash = _hasher.hash(nueva)
     response = RedirectResponse(f"{PREFIX}/clave?hecho=1", status_code=303)
     start_session(response, request.app.state.settings, operator)  # this browser stays in; others leave
     return response

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +18,8 @@ from alojamientos.admin.templating import render
 from alojamientos.db import SessionDep
 from alojamientos.errors import AppError, InvalidInput
 from alojamientos.kit.phone import InvalidPhone, to_e164
-from alojamientos.reservations.models import Accommodation, ReservationSource, ReservationStatus
+from alojamientos.reservations import repository
+from alojamientos.reservations.models import Accommodation, Reservation, ReservationSource, ReservationStatus
 from alojamientos.reservations.service import NewStay
 from alojamientos.reservations.service import reservation as reservation_service
 
@@ -52,14 +53,21 @@ class BookingForm:
     medio: str = "transfer"
     notas: str = ""
 
-    def stay(self) -> tuple[int, date, date, int]:
-        """Unit, check-in, check-out and guests, or IncompleteStay while any is missing or backwards."""
+    def dates(self) -> tuple[date, date, int]:
+        """Check-in, check-out and guests, or IncompleteStay while any is missing or backwards."""
         check_in, check_out = parse_date(self.entrada), parse_date(self.salida)
-        if not (self.unidad.isdigit() and self.personas.isdigit() and check_in and check_out):
-            raise IncompleteStay("unit, dates and guests are needed for a quote")
+        if not (self.personas.isdigit() and check_in and check_out):
+            raise IncompleteStay("dates and guests are needed for a quote")
         if check_out <= check_in or int(self.personas) < 1:
             raise IncompleteStay("the stay is empty")
-        return int(self.unidad), check_in, check_out, int(self.personas)
+        return check_in, check_out, int(self.personas)
+
+    def stay(self) -> tuple[int, date, date, int]:
+        """Unit, check-in, check-out and guests, or IncompleteStay while any is missing or backwards."""
+        check_in, check_out, guests = self.dates()
+        if not self.unidad.isdigit():
+            raise IncompleteStay("a unit is needed for a quote")
+        return int(self.unidad), check_in, check_out, guests
 
     def phone(self) -> str | None:
         if not self.telefono.strip():
@@ -71,16 +79,38 @@ class BookingForm:
 
 
 async def _quote(session: AsyncSession, form: BookingForm) -> dict[str, object]:
-    """The quote for what is filled in so far, or the Spanish reason there is none."""
+    """What the form shows while it is filled: the units free for those dates and party, and the
+    chosen unit's quote (or, in Spanish, why it cannot be booked)."""
+    result: dict[str, object] = {"quote": None, "quote_error": "", "free": None, "clash": None}
     try:
-        unit_id, check_in, check_out, guests = form.stay()
-        unit = await reservation_service.accommodation(session, unit_id)
-        quote = await reservation_service.checked_quote(session, unit, check_in, check_out, guests)
+        check_in, check_out, guests = form.dates()
+        result["free"] = [
+            offer.accommodation
+            for offer in await reservation_service.availability(session, check_in, check_out, guests)
+        ]
     except IncompleteStay:
-        return {"quote": None, "quote_error": ""}
+        return result
     except AppError as exc:
-        return {"quote": None, "quote_error": labels.error_message(exc.code)}
-    return {"quote": quote, "quote_error": ""}
+        result["quote_error"] = labels.error_message(exc.code)
+        return result
+    if not form.unidad.isdigit():
+        return result
+    try:
+        unit = await reservation_service.accommodation(session, int(form.unidad))
+        clash = await session.scalar(
+            repository.overlapping(check_in, check_out)
+            .where(Reservation.accommodation_id == unit.id)
+            .order_by(Reservation.check_in)
+            .limit(1)
+        )
+        if clash is not None:
+            result["clash"] = clash
+            result["quote_error"] = labels.error_message("dates_unavailable")
+            return result
+        result["quote"] = await reservation_service.checked_quote(session, unit, check_in, check_out, guests)
+    except AppError as exc:
+        result["quote_error"] = labels.error_message(exc.code)
+    return result
 
 
 async def _page(
@@ -94,8 +124,15 @@ async def _page(
 
 
 @router.get("/nueva")
-async def new_form(request: Request, session: SessionDep) -> Response:
-    return await _page(request, session, BookingForm())
+async def new_form(
+    request: Request,
+    session: SessionDep,
+    unidad: Annotated[str, Query(max_length=12)] = "",
+    entrada: Annotated[str, Query(max_length=10)] = "",
+    salida: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    """The empty form, or with the unit and nights chosen on the calendar."""
+    return await _page(request, session, BookingForm(unidad=unidad, entrada=entrada, salida=salida))
 
 
 @router.get("/cotizacion")

@@ -8,14 +8,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from alojamientos.admin import labels
+from alojamientos.admin.deps import PREFIX, CurrentAdmin
 from alojamientos.admin.templating import render
 from alojamientos.db import SessionDep
 from alojamientos.jobs.models import Job
 from alojamientos.kit.clock import local_today, utc_now
+from alojamientos.notifications import alerts
 from alojamientos.notifications.models import OperatorAlert
 from alojamientos.pricing.service import pricing
 from alojamientos.reservations.models import OCCUPYING, Accommodation, Reservation, ReservationStatus
@@ -76,7 +79,7 @@ async def month_figures(session: AsyncSession, today: date) -> MonthFigures:
 
 
 @router.get("/")
-async def dashboard(request: Request, session: SessionDep) -> Response:
+async def dashboard(request: Request, session: SessionDep, hecho: str = "", error: str = "") -> Response:
     today = local_today(await pricing.timezone(session))
     now = utc_now()
     units = {u.id: u.name for u in await session.scalars(select(Accommodation))}
@@ -119,5 +122,14 @@ async def dashboard(request: Request, session: SessionDep) -> Response:
         "month": await month_figures(session, today),
         "alerts": list(alerts),
         "dead_jobs": list(dead_jobs),
+        "done": labels.DONE.get(hecho, ""),
+        "error": labels.error_message(error) if error else "",
     }
     return render(request, "admin/dashboard.html", context)
+
+
+@router.post("/avisos/{alert_id}/resolver")
+async def resolve_alert(alert_id: int, session: SessionDep, admin: CurrentAdmin) -> Response:
+    """The same as POST /api/v1/alerts/{id}/resolve: off the "needs attention" list."""
+    await alerts.resolve_alert(session, alert_id, actor=admin.actor)
+    return RedirectResponse(f"{PREFIX}/?hecho=resuelto", status_code=303)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 STATUS = {
     "pre_reserved": "Pre-reserva",
     "confirmed": "Confirmada",
@@ -66,6 +68,45 @@ ALERT_KIND = {
     "refund_needed": "Hay que devolver un pago",
     "late_payment": "Pago después del vencimiento",
     "calendar_conflict": "Conflicto de calendario",
+    "calendar_empty": "Un calendario vino vacío",
+    "calendar_failing": "Un calendario no se puede sincronizar",
+    "guest_media": "El huésped mandó un archivo",
+    "receipt_received": "Llegó un comprobante de pago",
+    "payment_claimed": "El huésped dice que ya pagó",
+    "missing_bank_details": "Faltan los datos para transferencias",
+    "whatsapp_failed": "No se pudo enviar un WhatsApp",
+}
+
+# System page: observability.health check names and statuses, jobs.models statuses and job kinds.
+HEALTH_CHECK = {
+    "database": "Base de datos",
+    "redis": "Redis (límites de ingreso)",
+    "calendars": "Calendarios externos",
+}
+HEALTH_STATUS = {
+    "healthy": "Funciona bien",
+    "degraded": "Con problemas",
+    "unhealthy": "No funciona",
+}
+JOB_STATUS = {
+    "pending": "En cola",
+    "running": "En curso",
+    "done": "Hechas",
+    "dead": "Fallidas",
+}
+JOB_KIND = {
+    "reservation.notify": "Avisar un cambio de reserva",
+    "reservation.remind": "Recordar el pago de una pre-reserva",
+    "reservation.checkin": "Mandar las instrucciones de llegada",
+    "reservation.email": "Mandar un e-mail pedido después",
+    "alert.notify": "Avisar por e-mail un problema",
+    "email.send": "Enviar un e-mail",
+    "whatsapp.send": "Enviar un WhatsApp",
+    "whatsapp.process_inbound": "Responder un WhatsApp recibido",
+    "whatsapp.download_media": "Descargar un archivo de WhatsApp",
+    "payments.create_preference": "Crear el link de Mercado Pago",
+    "payments.mercadopago": "Consultar un pago de Mercado Pago",
+    "ical.sync_feed": "Sincronizar un calendario externo",
 }
 
 ERRORS = {
@@ -89,10 +130,76 @@ ERRORS = {
     "invalid_phone": "Ese teléfono no parece válido; escribilo con característica, por ejemplo 11 5555-1234.",
     "incomplete_stay": "Completá cabaña, entrada, salida (posterior a la entrada) y cantidad de personas.",
     "invalid_setting": "Revisá los números: porcentajes entre 0 y 100 y un mínimo de noches de 1 a 60.",
+    # Settings (Ajustes)
+    "invalid_hold_window": (
+        "Revisá los plazos: de 5 a 1440 minutos para Mercado Pago y de 1 a 168 horas para transferencias."
+    ),
+    "invalid_season": (
+        "Revisá la temporada: un nombre, el fin posterior al inicio y un precio por noche"
+        " o un ajuste en %, no los dos."
+    ),
+    "season_not_found": "Esa temporada ya no existe.",
+    "invalid_accommodation": (
+        "Revisá los datos de la cabaña: un nombre, capacidad de 1 a 50, ocupación base entre 1"
+        " y la capacidad, y un precio por noche."
+    ),
+    "invalid_photo_url": (
+        "Las fotos tienen que ser direcciones que empiecen con http:// o https://, una por línea."
+    ),
+    "accommodation_exists": "Ya hay una cabaña con ese nombre.",
+    "invalid_answer": "Escribí la respuesta antes de guardarla (hasta 1000 caracteres).",
+    "invalid_feed": (
+        "Revisá el calendario: un nombre corto en minúsculas (airbnb, booking) y una dirección http"
+        " o https que se pueda abrir desde internet."
+    ),
+    "feed_exists": "Esa cabaña ya tiene un calendario con ese nombre.",
+    "feed_not_found": "Ese calendario ya no existe.",
+    "feed_sync_failed": "No se pudo sincronizar el calendario: el motivo está abajo, junto al calendario.",
+    "unknown_flag": "Esa función no existe.",
+    "invalid_email": "Ese e-mail no parece válido.",
+    "password_too_short": "La contraseña tiene que tener al menos 10 caracteres.",
+    "operator_exists": "Ya hay una cuenta con ese e-mail.",
+    "operator_not_found": "Esa cuenta no existe.",
+    "operator_self": "No podés desactivar tu propia cuenta.",
+    "last_operator": "Tiene que quedar al menos una cuenta activa.",
+    "incomplete_block": "Elegí la cabaña, la primera noche y el día en que vuelve a estar libre (posterior).",
+    "wrong_kind": "Eso no se puede hacer con un bloqueo de fechas, solo con una reserva (o al revés).",
+    # System page, dashboard alerts, resending a confirmation
+    "job_not_found": "Esa tarea ya no existe.",
+    "job_not_dead": "Esa tarea ya no está fallida: quizás alguien la reintentó o ya se hizo.",
+    "alert_not_found": "Ese aviso ya no existe.",
+    "not_confirmed": "Solo se puede reenviar la confirmación de una reserva confirmada.",
+    "no_guest_contact": (
+        "Esta reserva no tiene e-mail ni conversación de WhatsApp:"
+        " no hay por dónde reenviarle la confirmación."
+    ),
     "invalid_input": "Revisá los datos del formulario.",
     "not_found": "No encontramos lo que buscabas.",
+    "receipt_not_found": "Ese comprobante no es de esta reserva.",
     "conflict": "No se pudo hacer porque algo cambió mientras tanto. Recargá la página y probá de nuevo.",
 }
+# The bot's answer topics, as the operator reads them (conversation.engine picks them by topic).
+ANSWER_TOPIC = {
+    "servicios": "Servicios (respuesta general)",
+    "wifi": "Wifi",
+    "mascotas": "Mascotas",
+    "estacionamiento": "Estacionamiento",
+    "ubicacion": "Ubicación y cómo llegar",
+    "checkin": "Llegada y salida (se suma a los horarios)",
+}
+
+# Why a calendar feed failed (calendar_sync.fetch / ical_import messages), in the operator's words.
+FEED_ERRORS = (
+    (r"^the feed answered HTTP (\d+)$", r"El calendario respondió con un error (HTTP \1)."),
+    (r"^the feed took too long to answer$", "El calendario tardó demasiado en responder."),
+    (r"^cannot connect to the feed.*$", "No se pudo conectar con la dirección del calendario."),
+    (r"^the feed is larger than.*$", "El calendario es demasiado grande."),
+    (r"^too many redirects$", "La dirección redirige demasiadas veces."),
+    (r"^only http and https URLs can be imported$", "La dirección tiene que empezar con http o https."),
+    (r"^cannot resolve .*$", "No existe esa dirección (el dominio no se encuentra)."),
+    (r"^.* resolves to a non-public address.*$", "Esa dirección apunta a una red privada: no se usa."),
+)
+
 DEFAULT_ERROR = "No se pudo completar la acción. Probá de nuevo en un momento."
 
 DONE = {
@@ -102,8 +209,28 @@ DONE = {
     "pago-confirma": "Listo: registramos el pago y, como cubre la seña, la reserva quedó confirmada.",
     "cancelada": "Listo: la reserva quedó cancelada.",
     "notas": "Listo: guardamos las notas.",
+    "bloqueada": "Listo: esas noches quedaron bloqueadas.",
+    "liberada": "Listo: esas noches vuelven a estar disponibles.",
     "precio": "Listo: el precio nuevo vale para las próximas cotizaciones.",
     "reglas": "Listo: las reglas nuevas valen para las próximas cotizaciones.",
+    # Settings (Ajustes)
+    "cabana-creada": "Listo: la cabaña quedó creada.",
+    "cabana": "Listo: guardamos los datos de la cabaña.",
+    "reservas-pagos": "Listo: guardamos los plazos y los textos para los huéspedes.",
+    "temporada": "Listo: la temporada vale para las próximas cotizaciones.",
+    "temporada-borrada": "Listo: borramos la temporada.",
+    "respuesta": "Listo: el bot ya usa la respuesta nueva.",
+    "calendario": "Listo: agregamos el calendario. Sincronizalo para traer sus fechas.",
+    "sincronizado": "Listo: sincronizamos el calendario.",
+    "calendario-quitado": "Listo: quitamos el calendario y liberamos sus fechas.",
+    "funcion-prendida": "Listo: la función quedó prendida.",
+    "funcion-apagada": "Listo: la función quedó apagada.",
+    "operador": "Listo: la cuenta quedó creada; ya puede ingresar con esa contraseña.",
+    "desactivado": "Listo: la cuenta quedó desactivada y ya no puede ingresar.",
+    "reactivado": "Listo: la cuenta vuelve a estar activa.",
+    "reintentada": "Listo: la tarea volvió a la cola y se va a intentar de nuevo en un momento.",
+    "resuelto": "Listo: el aviso quedó resuelto.",
+    "reenviada": "Listo: la confirmación va en camino al huésped otra vez.",
     "tomada": "Tomaste la conversación: el bot no le va a responder hasta que la devuelvas.",
     "enviado": "Mensaje en camino por WhatsApp.",
     "devuelta": "El bot vuelve a atender esta conversación.",
@@ -112,6 +239,14 @@ DONE = {
 
 def error_message(code: str) -> str:
     return ERRORS.get(code, DEFAULT_ERROR)
+
+
+def feed_error(message: str) -> str:
+    """A known feed failure in Spanish; anything else (a parse error) as it came, after a Spanish lead."""
+    for pattern, spanish in FEED_ERRORS:
+        if re.fullmatch(pattern, message):
+            return re.sub(pattern, spanish, message)
+    return f"El calendario no se pudo leer ({message})."
 
 
 def actor(value: str) -> str:

@@ -18,13 +18,22 @@ from alojamientos.admin.forms import InvalidMethod, parse_amount, parse_date
 from alojamientos.admin.templating import render
 from alojamientos.conversation.models import Conversation, ConversationMessage
 from alojamientos.db import SessionDep
-from alojamientos.payments.models import Payment
+from alojamientos.errors import NotFound
+from alojamientos.notifications import service as notification_service
+from alojamientos.notifications.service import RESEND_CONFIRMATION, reaches_by_whatsapp
+from alojamientos.payments.api import receipt_response
+from alojamientos.payments.models import Attachment, Payment
 from alojamientos.payments.service import payments
 from alojamientos.reservations.models import Accommodation, Reservation, ReservationStatus
 from alojamientos.reservations.repository import count_of
 from alojamientos.reservations.service import reservation as reservation_service
 
 router = APIRouter(prefix="/reservas")
+
+
+class ReceiptNotFound(NotFound):
+    code = "receipt_not_found"
+
 
 PAGE_SIZE = 25
 THREAD_LIMIT = 50
@@ -100,6 +109,9 @@ async def reservation_detail(
     paid = await session.scalars(
         select(Payment).where(Payment.reservation_id == found.id).order_by(Payment.created_at, Payment.id)
     )
+    receipts = await session.scalars(
+        select(Attachment).where(Attachment.reservation_id == found.id).order_by(Attachment.id)
+    )
     conversation = None
     messages: list[ConversationMessage] = []
     if found.guest_phone:
@@ -120,6 +132,7 @@ async def reservation_detail(
         "r": found,
         "unit": unit,
         "payments": list(paid),
+        "receipts": list(receipts),
         "conversation": conversation,
         "messages": messages,
         "due": due,
@@ -128,6 +141,9 @@ async def reservation_detail(
         "can_confirm": found.status == ReservationStatus.pre_reserved,
         "can_pay": found.status in (ReservationStatus.pre_reserved, ReservationStatus.confirmed),
         "can_cancel": found.status in (ReservationStatus.pre_reserved, ReservationStatus.confirmed),
+        "can_resend": found.status == ReservationStatus.confirmed,
+        "resend_reason": RESEND_CONFIRMATION,
+        "by_whatsapp": reaches_by_whatsapp(found),
         "done": labels.DONE.get(hecho, ""),
         "error": labels.error_message(error) if error else "",
         "methods": labels.MANUAL_METHODS,
@@ -135,10 +151,27 @@ async def reservation_detail(
     return render(request, "admin/reservations/detail.html", context)
 
 
+@router.get("/{code}/comprobantes/{receipt_id}")
+async def receipt(code: str, receipt_id: int, session: SessionDep) -> Response:
+    """A file the guest sent over WhatsApp (a transfer receipt), to check before recording the payment."""
+    found = await reservation_service.get(session, code)
+    attachment = await session.get(Attachment, receipt_id)
+    if attachment is None or attachment.reservation_id != found.id:
+        raise ReceiptNotFound(f"reservation {found.code} has no receipt {receipt_id}")
+    return receipt_response(attachment)
+
+
 @router.post("/{code}/confirmar")
 async def confirm(code: str, session: SessionDep, admin: CurrentAdmin) -> Response:
     confirmed = await reservation_service.confirm(session, code, actor=admin.actor)
     return RedirectResponse(_detail_url(confirmed.code, "confirmada"), status_code=303)
+
+
+@router.post("/{code}/reenviar-confirmacion")
+async def resend_confirmation(code: str, session: SessionDep, admin: CurrentAdmin) -> Response:
+    """The guest gets the confirmation again (WhatsApp and e-mail), as a new send in the timeline."""
+    resent = await notification_service.resend_confirmation(session, code, actor=admin.actor)
+    return RedirectResponse(_detail_url(resent.code, "reenviada"), status_code=303)
 
 
 @router.post("/{code}/pago")

@@ -11,16 +11,14 @@ import httpx
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from alojamientos.auth.deps import CurrentOperator
-from alojamientos.calendar_sync.fetch import FetchError, check_url
+from alojamientos.calendar_sync import service as calendar_service
 from alojamientos.calendar_sync.ical_export import export_calendar, export_url
 from alojamientos.calendar_sync.models import IcalFeed
-from alojamientos.calendar_sync.service import sync_feed
 from alojamientos.db import SessionDep
-from alojamientos.errors import Conflict, InvalidInput, NotFound
+from alojamientos.errors import NotFound
 from alojamientos.reservations.models import OCCUPYING, Accommodation, Reservation
 from alojamientos.reservations.service import reservation as reservation_service
 
@@ -63,19 +61,9 @@ class SyncOut(BaseModel):
 async def register_feed(
     accommodation_id: int, body: FeedIn, request: Request, session: SessionDep, operator: CurrentOperator
 ) -> IcalFeed:
-    await reservation_service.accommodation(session, accommodation_id)
-    try:
-        await check_url(body.url, request.app.state.settings)
-    except FetchError as exc:
-        raise InvalidInput(f"cannot use that URL: {exc}", field="url") from None
-    feed = IcalFeed(accommodation_id=accommodation_id, source=body.name, url=body.url)
-    try:
-        async with session.begin_nested():
-            session.add(feed)
-            await session.flush()
-    except IntegrityError:
-        raise Conflict(f"unit {accommodation_id} already has a {body.name!r} feed", field="name") from None
-    return feed
+    return await calendar_service.register_feed(
+        session, request.app.state.settings, accommodation_id, body.name, body.url
+    )
 
 
 @router.get("/accommodations/{accommodation_id}/feeds", response_model=list[FeedOut])
@@ -86,10 +74,8 @@ async def list_feeds(accommodation_id: int, session: SessionDep, operator: Curre
 
 @router.post("/feeds/{feed_id}/sync", response_model=SyncOut)
 async def sync_now(feed_id: int, request: Request, session: SessionDep, operator: CurrentOperator) -> SyncOut:
-    if await session.get(IcalFeed, feed_id) is None:
-        raise NotFound(f"there is no feed {feed_id}")
-    async with httpx.AsyncClient() as http:
-        result = await sync_feed(request.app.state.db, request.app.state.settings, http, feed_id)
+    await calendar_service.get_feed(session, feed_id)
+    result = await calendar_service.sync_now(request.app.state.db, request.app.state.settings, feed_id)
     return SyncOut(feed_id=feed_id, status=result.status, events=result.events, conflicts=result.conflicts,
                    error=result.error)  # fmt: skip
 
@@ -97,11 +83,7 @@ async def sync_now(feed_id: int, request: Request, session: SessionDep, operator
 @router.delete("/feeds/{feed_id}", status_code=204)
 async def remove_feed(feed_id: int, session: SessionDep, operator: CurrentOperator) -> Response:
     """Stops importing; the feed's blocks go with it (the dates are freed here)."""
-    feed = await session.get(IcalFeed, feed_id)
-    if feed is None:
-        raise NotFound(f"there is no feed {feed_id}")
-    await session.execute(delete(Reservation).where(Reservation.feed_id == feed_id))
-    await session.delete(feed)
+    await calendar_service.remove_feed(session, feed_id)
     return Response(status_code=204)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,21 +17,23 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from psycopg import errors as pg_errors
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from alojamientos.calendar_sync.fetch import FetchError, fetch_feed
+from alojamientos.calendar_sync.fetch import FetchError, check_url, fetch_feed
 from alojamientos.calendar_sync.ical_import import IcalError, ImportedEvent, parse_feed
 from alojamientos.calendar_sync.models import IcalFeed
 from alojamientos.config import Settings
 from alojamientos.db import Database
+from alojamientos.errors import Conflict, InvalidInput, NotFound
 from alojamientos.kit.clock import local_today, utc_now
 from alojamientos.notifications.alerts import raise_alert
 from alojamientos.notifications.models import OperatorAlert
 from alojamientos.pricing.service import pricing
 from alojamientos.reservations.models import Reservation, ReservationSource, ReservationStatus
+from alojamientos.reservations.service import reservation as reservation_service
 
 log = logging.getLogger(__name__)
 FAILURES_BEFORE_ALERT = 3
@@ -75,6 +78,77 @@ async def get_or_create_feed(
     if url is not None and feed.url != url:
         feed.url = url
     return feed
+
+
+FEED_NAME = re.compile(r"[a-z0-9_-]{2,40}")
+MAX_FEED_URL = 2000
+
+
+class InvalidFeed(InvalidInput):
+    code = "invalid_feed"
+
+
+class FeedExists(Conflict):
+    code = "feed_exists"
+
+
+class FeedNotFound(NotFound):
+    code = "feed_not_found"
+
+
+async def register_feed(
+    session: AsyncSession, settings: Settings, accommodation_id: int, source: str, url: str
+) -> IcalFeed:
+    """A URL feed to import into one unit: http(s), public (SSRF), one per (unit, source)."""
+    await reservation_service.accommodation(session, accommodation_id)
+    url = url.strip()
+    if not FEED_NAME.fullmatch(source):
+        raise InvalidFeed(f"{source!r}: use 2 to 40 lowercase letters, digits, - or _", field="name")
+    if not 8 <= len(url) <= MAX_FEED_URL:
+        raise InvalidFeed("the URL is too short or too long", field="url")
+    try:
+        await check_url(url, settings)
+    except FetchError as exc:
+        raise InvalidFeed(f"cannot use that URL: {exc}", field="url") from None
+    feed = IcalFeed(accommodation_id=accommodation_id, source=source, url=url)
+    try:
+        async with session.begin_nested():
+            session.add(feed)
+            await session.flush()
+    except IntegrityError:  # the (unit, source) pair exists, or the unit does not
+        raise FeedExists(f"unit {accommodation_id} already has a {source!r} feed", field="name") from None
+    return feed
+
+
+async def get_feed(session: AsyncSession, feed_id: int) -> IcalFeed:
+    feed = await session.get(IcalFeed, feed_id)
+    if feed is None:
+        raise FeedNotFound(f"there is no feed {feed_id}")
+    return feed
+
+
+async def sync_now(db: Database, settings: Settings, feed_id: int) -> SyncResult:
+    """The operator's "sync now": the worker's job, run at once with its own client and transactions."""
+    async with httpx.AsyncClient() as http:
+        return await sync_feed(db, settings, http, feed_id)
+
+
+async def remove_feed(session: AsyncSession, feed_id: int) -> None:
+    """Stops importing; the feed's blocks go with it (the dates are freed here)."""
+    feed = await get_feed(session, feed_id)
+    await session.execute(delete(Reservation).where(Reservation.feed_id == feed_id))
+    await session.delete(feed)
+    await session.flush()
+
+
+async def block_counts(session: AsyncSession) -> dict[int, int]:
+    """Imported blocks stored per feed (events that collided with our stays are not among them)."""
+    rows = await session.execute(
+        select(Reservation.feed_id, func.count())
+        .where(Reservation.feed_id.is_not(None))
+        .group_by(Reservation.feed_id)
+    )
+    return {feed_id: count for feed_id, count in rows.tuples() if feed_id is not None}
 
 
 async def apply_events(session: AsyncSession, feed: IcalFeed, events: list[ImportedEvent]) -> SyncResult:

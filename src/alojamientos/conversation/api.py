@@ -14,9 +14,10 @@ from alojamientos.conversation.messages import Reply
 from alojamientos.conversation.models import BotAnswer, Conversation, ConversationMessage
 from alojamientos.conversation.service import conversations
 from alojamientos.db import SessionDep
-from alojamientos.errors import InvalidInput, NotFound
+from alojamientos.errors import InvalidInput
 from alojamientos.kit.clock import utc_now
 from alojamientos.kit.phone import InvalidPhone, to_e164
+from alojamientos.notifications import alerts
 from alojamientos.notifications.models import OperatorAlert
 
 router = APIRouter(prefix="/api/v1", tags=["conversations"])
@@ -138,7 +139,7 @@ async def reply(
 
 @router.get("/bot/answers", response_model=list[AnswerOut])
 async def list_answers(session: SessionDep, operator: CurrentOperator) -> list[BotAnswer]:
-    return list(await session.scalars(select(BotAnswer).order_by(BotAnswer.topic)))
+    return await conversations.answer_list(session)
 
 
 @router.put("/bot/answers/{topic}", response_model=AnswerOut)
@@ -148,14 +149,7 @@ async def put_answer(
     session: SessionDep,
     operator: CurrentOperator,
 ) -> BotAnswer:
-    answer = await session.get(BotAnswer, topic)
-    if answer is None:
-        answer = BotAnswer(topic=topic, text=body.text)
-        session.add(answer)
-    else:
-        answer.text = body.text
-    await session.flush()
-    return answer
+    return await conversations.set_answer(session, topic, body.text)
 
 
 @router.get("/alerts", response_model=list[AlertOut])
@@ -170,8 +164,4 @@ async def list_alerts(
 
 @router.post("/alerts/{alert_id}/resolve", response_model=AlertOut)
 async def resolve_alert(alert_id: int, session: SessionDep, operator: CurrentOperator) -> OperatorAlert:
-    alert = await session.get(OperatorAlert, alert_id)
-    if alert is None:
-        raise NotFound(f"there is no alert {alert_id}")
-    alert.resolved_at = alert.resolved_at or utc_now()
-    return alert
+    return await alerts.resolve_alert(session, alert_id, actor=f"operator:{operator.email}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select, update
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.conversation.messages import Reply
 from alojamientos.conversation.models import BotAnswer, Conversation, ConversationMessage
-from alojamientos.errors import NotFound
+from alojamientos.errors import InvalidInput, NotFound
 from alojamientos.jobs.queue import enqueue
 from alojamientos.kit.clock import utc_now
 from alojamientos.notifications.alerts import raise_alert
@@ -19,8 +20,16 @@ from alojamientos.notifications.models import OperatorAlert
 WHATSAPP_SEND = "whatsapp.send"
 
 
+ANSWER_TOPIC = re.compile(r"[a-z_]{2,40}")
+MAX_ANSWER_LENGTH = 1000
+
+
 class ConversationNotFound(NotFound):
     code = "conversation_not_found"
+
+
+class InvalidAnswer(InvalidInput):
+    code = "invalid_answer"
 
 
 class ConversationService:
@@ -157,6 +166,25 @@ class ConversationService:
 
     async def answers(self, session: AsyncSession) -> dict[str, str]:
         return {a.topic: a.text for a in await session.scalars(select(BotAnswer))}
+
+    async def answer_list(self, session: AsyncSession) -> list[BotAnswer]:
+        return list(await session.scalars(select(BotAnswer).order_by(BotAnswer.topic)))
+
+    async def set_answer(self, session: AsyncSession, topic: str, text: str) -> BotAnswer:
+        """What the bot says about `topic` from the next message on (created if the topic is new)."""
+        text = text.strip()
+        if not ANSWER_TOPIC.fullmatch(topic):
+            raise InvalidAnswer(f"{topic!r} is not a topic name", field="topic")
+        if not 1 <= len(text) <= MAX_ANSWER_LENGTH:
+            raise InvalidAnswer(f"an answer needs 1 to {MAX_ANSWER_LENGTH} characters", field="text")
+        answer = await session.get(BotAnswer, topic)
+        if answer is None:
+            answer = BotAnswer(topic=topic, text=text)
+            session.add(answer)
+        else:
+            answer.text = text
+        await session.flush()
+        return answer
 
     async def alert(self, session: AsyncSession, kind: str, message: str, **data: Any) -> None:
         await raise_alert(session, kind, message, **data)

@@ -7,14 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from alojamientos.auth.deps import CurrentOperator
 from alojamientos.db import SessionDep
-from alojamientos.errors import Conflict, NotFound
 from alojamientos.jobs.models import Job
-from alojamientos.jobs.queue import CHANNEL
-from alojamientos.kit.clock import utc_now
+from alojamientos.jobs.queue import retry_dead
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 
@@ -47,11 +45,4 @@ async def list_jobs(
 @router.post("/{job_id}/retry", response_model=JobOut)
 async def retry(job_id: int, session: SessionDep, operator: CurrentOperator) -> Job:
     """A dead job goes back to the queue with a fresh set of attempts."""
-    job = await session.get(Job, job_id, with_for_update=True)
-    if job is None:
-        raise NotFound(f"there is no job {job_id}")
-    if job.status != "dead":
-        raise Conflict(f"job {job_id} is {job.status}; only dead jobs can be retried", status=job.status)
-    job.status, job.attempts, job.run_at, job.finished_at = "pending", 0, utc_now(), None
-    await session.execute(text(f"NOTIFY {CHANNEL}"))
-    return job
+    return await retry_dead(session, job_id, actor=f"operator:{operator.email}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -9,8 +10,11 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from alojamientos.errors import Conflict, NotFound
 from alojamientos.jobs.models import Job
+from alojamientos.kit.clock import utc_now
 
+log = logging.getLogger(__name__)
 CHANNEL = "alojamientos_jobs"
 
 
@@ -37,3 +41,28 @@ async def enqueue(
         # Delivered by PostgreSQL only at commit, so workers never see a job that rolled back.
         await session.execute(text(f"NOTIFY {CHANNEL}"))
     return job_id
+
+
+class JobNotFound(NotFound):
+    code = "job_not_found"
+
+
+class JobNotDead(Conflict):
+    """Only dead letters go back to the queue: a pending or running job is already on its way."""
+
+    code = "job_not_dead"
+
+
+async def retry_dead(session: AsyncSession, job_id: int, *, actor: str) -> Job:
+    """A dead job goes back to the queue, due now, with a fresh set of attempts (API and panel alike)."""
+    job = await session.get(Job, job_id, with_for_update=True)
+    if job is None:
+        raise JobNotFound(f"there is no job {job_id}", job_id=job_id)
+    if job.status != "dead":
+        raise JobNotDead(f"job {job_id} is {job.status}; only dead jobs can be retried", status=job.status)
+    job.status, job.attempts, job.run_at, job.finished_at = "pending", 0, utc_now(), None
+    job.locked_at, job.locked_by = None, None
+    await session.flush()
+    await session.execute(text(f"NOTIFY {CHANNEL}"))
+    log.info("jobs.retried", extra={"job_id": job.id, "kind": job.kind, "actor": actor})
+    return job

@@ -26,12 +26,12 @@ from alojamientos.notifications.alerts import ALERT_NOTIFY, EMAILED
 from alojamientos.notifications.context import base_context, reservation_context
 from alojamientos.notifications.email import queue_email
 from alojamientos.notifications.models import OperatorAlert
+from alojamientos.notifications.service import RESEND_CONFIRMATION, reaches_by_whatsapp
 from alojamientos.pricing.service import pricing
 from alojamientos.reservations.models import (
     Accommodation,
     Reservation,
     ReservationEvent,
-    ReservationSource,
     ReservationStatus,
 )
 from alojamientos.reservations.service import NOTIFY
@@ -44,10 +44,7 @@ EMAIL_LATER = "reservation.email"
 
 
 async def _whatsapp(session: AsyncSession, reservation: Reservation, text: str) -> None:
-    if reservation.guest_phone and reservation.source in (
-        ReservationSource.whatsapp,
-        ReservationSource.admin,
-    ):
+    if reservation.guest_phone and reaches_by_whatsapp(reservation):
         conversation = await conversations.open(session, reservation.guest_phone)
         await conversations.send(session, conversation, Reply(text))
 
@@ -115,6 +112,10 @@ async def _dispatch(
         if stay.payment_method != "mercadopago":  # the link job sends that guest's e-mail, link included
             await _guest_email(session, settings, stay, "hold_created", key)
         await _operator_email(session, settings, stay, "op_new_hold", key)
+    elif to == event.from_status == ReservationStatus.confirmed.value and event.reason == RESEND_CONFIRMATION:
+        # An operator asked for it: a new send, keyed on this event (the original stays at most once).
+        await _whatsapp(session, stay, r.say("notify_confirmed", **facts))
+        await _guest_email(session, settings, stay, "confirmed", key)
     elif to == ReservationStatus.confirmed.value and event.from_status != to:
         await _whatsapp(session, stay, r.say("notify_confirmed", **facts))
         await _guest_email(session, settings, stay, "confirmed", key)

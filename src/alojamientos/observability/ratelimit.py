@@ -62,7 +62,8 @@ RedisGetter = Callable[[], "Redis | None"]
 
 
 class RateLimitMiddleware:
-    """Pure ASGI middleware: over the limit → 429 `rate_limited` with `Retry-After`.
+    """Pure ASGI middleware: over the limit → 429 `rate_limited` with `Retry-After` (JSON for the API, a
+    short Spanish HTML page under /admin, where a person filled in the login form).
 
     `redis_getter` is called for every limited request (the client is created in the app's lifespan,
     after the middleware stack); `None` means Redis is not configured and nothing is limited.
@@ -114,7 +115,7 @@ class RateLimitMiddleware:
         if retry_after is None:
             await self.app(scope, receive, send)
             return
-        await self._reject(send, rule, retry_after)
+        await self._reject(send, rule, retry_after, path)
 
     def _client_ip(self, scope: Scope) -> str:
         if self.trust_forwarded_for:
@@ -165,22 +166,27 @@ class RateLimitMiddleware:
                 extra={"error": f"{type(exc).__name__}: {exc}"[:300], "effect": "requests not limited"},
             )
 
-    async def _reject(self, send: Send, rule: Rule, retry_after: int) -> None:
-        body = json.dumps(
-            {
-                "error": {
-                    "code": "rate_limited",
-                    "message": f"too many requests; try again in {retry_after} s",
-                    "retry_after": retry_after,
+    async def _reject(self, send: Send, rule: Rule, retry_after: int, path: str) -> None:
+        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+            # The panel's login form: the operator reads a page, not an API error.
+            body, content_type = _ADMIN_PAGE.encode(), b"text/html; charset=utf-8"
+        else:
+            body = json.dumps(
+                {
+                    "error": {
+                        "code": "rate_limited",
+                        "message": f"too many requests; try again in {retry_after} s",
+                        "retry_after": retry_after,
+                    }
                 }
-            }
-        ).encode()
+            ).encode()
+            content_type = b"application/json"
         await send(
             {
                 "type": "http.response.start",
                 "status": 429,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", content_type),
                     (b"content-length", str(len(body)).encode()),
                     (b"retry-after", str(retry_after).encode()),
                 ],
@@ -188,3 +194,30 @@ class RateLimitMiddleware:
         )
         await send({"type": "http.response.body", "body": body})
         log.info("ratelimit.rejected", extra={"rule": rule.name, "retry_after": retry_after})
+
+
+ADMIN_PREFIX = "/admin"
+# Self-contained (no template engine, no stylesheet: the middleware sits outside the panel).
+_ADMIN_PAGE = """<!doctype html>
+<html lang="es-AR">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Demasiados intentos · Alojamientos</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 0; padding: 1.5rem; color: #1f2933; background: #f5f7fa; }
+main { max-width: 32rem; margin: 3rem auto; background: #fff; border-radius: .5rem; padding: 1.5rem; }
+h1 { font-size: 1.4rem; margin-top: 0; }
+a { color: #1d4ed8; }
+</style>
+</head>
+<body>
+<main role="alert">
+<h1>Demasiados intentos de ingreso</h1>
+<p>Por seguridad frenamos los ingresos desde esta conexión por un rato.
+Esperá un minuto y volvé a probar.</p>
+<p><a href="/admin/login">Volver al ingreso</a></p>
+</main>
+</body>
+</html>
+"""

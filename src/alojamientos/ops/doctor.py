@@ -13,6 +13,8 @@ from alojamientos.migrations import head_revision
 from alojamientos.ops.checks import Check
 
 BackupAge = Callable[[Settings], Awaitable[float | None]]
+# A newest backup older than this is a finding (the panel's system page flags it the same way).
+BACKUP_MAX_AGE_MINUTES = 24 * 60
 
 QUERIES = {
     "no overlapping stays": (
@@ -88,7 +90,7 @@ async def doctor(settings: Settings, backup_age: BackupAge) -> list[Check]:
         await database.dispose()
     checks.append(await _redis(settings))
     age = await backup_age(settings)
-    limit = 24 * 60
+    limit = BACKUP_MAX_AGE_MINUTES
     checks.append(
         Check(
             "backup within a day",

@@ -23,6 +23,25 @@ from alojamientos.reservations.schemas import Money, ReservationOut
 from alojamientos.reservations.service import reservation as reservation_service
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
+
+# What a browser may show inline; anything else a guest sends (HTML, SVG, scripts) is only downloaded.
+INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf"})
+
+
+def receipt_response(found: Attachment) -> Response:
+    """A guest's file, served so it can never run as a page of ours (for the API and the panel)."""
+    inline = found.mime_type in INLINE_TYPES
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        found.content,
+        media_type=found.mime_type if inline else "application/octet-stream",
+        headers={
+            "Content-Disposition": f'{disposition}; filename="comprobante-{found.id}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
 public = APIRouter(tags=["payments"])
 
 
@@ -96,11 +115,7 @@ async def download_attachment(attachment_id: int, session: SessionDep, operator:
     found = await session.get(Attachment, attachment_id)
     if found is None:
         raise NotFound(f"there is no attachment {attachment_id}")
-    return Response(
-        found.content,
-        media_type=found.mime_type,
-        headers={"Content-Disposition": f'inline; filename="comprobante-{found.id}"'},
-    )
+    return receipt_response(found)
 
 
 _OUTCOME = {

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from alojamientos.errors import InvalidInput, NotFound
 from alojamientos.pricing.models import PriceSettings, Season
 from alojamientos.pricing.rules import PricingRules, SeasonRule
 
@@ -20,7 +24,135 @@ def argentine_holidays() -> holidays_lib.HolidayBase:
     return holidays_lib.country_holidays("AR")
 
 
+class InvalidSetting(InvalidInput):
+    code = "invalid_setting"
+
+
+class InvalidHoldWindow(InvalidInput):
+    code = "invalid_hold_window"
+
+
+class InvalidSeason(InvalidInput):
+    code = "invalid_season"
+
+
+class SeasonNotFound(NotFound):
+    code = "season_not_found"
+
+
+MAX_POLICY_TEXT = 4000
+MAX_MIN_NIGHTS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class NewSeason:
+    """Nights `[start, end)` with either their own nightly price or a multiplier of each unit's base."""
+
+    name: str
+    start: date
+    end: date
+    accommodation_id: int | None = None  # None: every unit
+    price_per_night: Decimal | None = None
+    multiplier: Decimal | None = None
+    min_nights: int | None = None
+
+
+def _within(value: Decimal, low: Decimal, high: Decimal, field: str) -> Decimal:
+    if not value.is_finite() or not low <= value <= high:
+        raise InvalidSetting(f"{field} must be within {low}..{high}", field=field)
+    return value
+
+
 class PricingService:
+    async def update_rules(
+        self,
+        session: AsyncSession,
+        *,
+        deposit_percent: Decimal,
+        weekend_multiplier: Decimal,
+        default_min_nights: int,
+        extra_guest_fee: Decimal,
+    ) -> PriceSettings:
+        """The rules every new quote applies; reservations already made keep their amounts."""
+        _within(deposit_percent, Decimal(0), Decimal(100), "deposit_percent")
+        _within(weekend_multiplier, Decimal("0.01"), Decimal(10), "weekend_multiplier")
+        _within(Decimal(default_min_nights), Decimal(1), Decimal(MAX_MIN_NIGHTS), "default_min_nights")
+        _within(extra_guest_fee, Decimal(0), Decimal("1e9"), "extra_guest_fee")
+        policy = await self.settings(session)
+        policy.deposit_percent = deposit_percent
+        policy.weekend_multiplier = weekend_multiplier
+        policy.default_min_nights = default_min_nights
+        policy.extra_guest_fee = extra_guest_fee
+        await session.flush()
+        return policy
+
+    async def update_booking_policy(
+        self,
+        session: AsyncSession,
+        *,
+        hold_minutes_mercadopago: int,
+        hold_hours_transfer: int,
+        cancellation_policy: str,
+        bank_transfer_details: str,
+    ) -> PriceSettings:
+        """How long a hold waits for each payment method, and the texts guests are sent."""
+        if not 5 <= hold_minutes_mercadopago <= 24 * 60 or not 1 <= hold_hours_transfer <= 7 * 24:
+            raise InvalidHoldWindow("holds: 5..1440 minutes for Mercado Pago, 1..168 hours for transfers")
+        texts = (cancellation_policy.strip(), bank_transfer_details.strip())
+        if any(len(t) > MAX_POLICY_TEXT for t in texts):
+            raise InvalidSetting(f"texts are limited to {MAX_POLICY_TEXT} characters")
+        policy = await self.settings(session)
+        policy.hold_minutes_mercadopago = hold_minutes_mercadopago
+        policy.hold_hours_transfer = hold_hours_transfer
+        policy.cancellation_policy, policy.bank_transfer_details = texts
+        await session.flush()
+        return policy
+
+    async def seasons(self, session: AsyncSession) -> list[Season]:
+        return list(await session.scalars(select(Season).order_by(Season.start_date, Season.id)))
+
+    async def add_season(self, session: AsyncSession, new: NewSeason) -> Season:
+        name = new.name.strip()
+        if not 1 <= len(name) <= 120:
+            raise InvalidSeason("a season needs a name of 1 to 120 characters", field="name")
+        if new.end <= new.start:
+            raise InvalidSeason("the season must end after it starts", field="end_date")
+        if (new.price_per_night is None) == (new.multiplier is None):
+            raise InvalidSeason("set either a nightly price or a multiplier", field="price_per_night")
+        if new.price_per_night is not None and not (
+            new.price_per_night.is_finite() and 0 <= new.price_per_night < Decimal("1e10")
+        ):
+            raise InvalidSeason("the nightly price must be a non-negative amount", field="price_per_night")
+        if new.multiplier is not None and not (
+            new.multiplier.is_finite() and Decimal("0.01") <= new.multiplier <= Decimal(10)
+        ):
+            raise InvalidSeason("the multiplier must be within 0.01..10", field="multiplier")
+        if new.min_nights is not None and not 1 <= new.min_nights <= MAX_MIN_NIGHTS:
+            raise InvalidSeason(f"minimum nights must be 1..{MAX_MIN_NIGHTS}", field="min_nights")
+        season = Season(
+            name=name,
+            accommodation_id=new.accommodation_id,
+            start_date=new.start,
+            end_date=new.end,
+            price_per_night=new.price_per_night,
+            multiplier=new.multiplier,
+            min_nights=new.min_nights,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(season)
+                await session.flush()
+        except IntegrityError:  # the unit does not exist (or was just deleted)
+            raise InvalidSeason(f"no unit {new.accommodation_id}", field="accommodation_id") from None
+        return season
+
+    async def delete_season(self, session: AsyncSession, season_id: int) -> None:
+        season = await session.get(Season, season_id)
+        if season is None:
+            raise SeasonNotFound(f"there is no season {season_id}")
+        await session.delete(season)
+        await session.flush()
+
     async def settings(self, session: AsyncSession) -> PriceSettings:
         row = await session.get(PriceSettings, 1)
         if row is None:  # the migration creates it; recreate with defaults if someone deleted it

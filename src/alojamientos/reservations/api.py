@@ -9,7 +9,7 @@ from sqlalchemy import select
 from alojamientos.auth.deps import CurrentOperator
 from alojamientos.calendar_sync.ical_export import export_url
 from alojamientos.db import SessionDep
-from alojamientos.errors import Conflict, InvalidInput
+from alojamientos.errors import InvalidInput
 from alojamientos.pricing.rules import Quote
 from alojamientos.reservations import repository
 from alojamientos.reservations.models import (
@@ -31,7 +31,7 @@ from alojamientos.reservations.schemas import (
     ReservationList,
     ReservationOut,
 )
-from alojamientos.reservations.service import NewStay
+from alojamientos.reservations.service import NewStay, UnitFields
 from alojamientos.reservations.service import reservation as reservation_service
 
 router = APIRouter(prefix="/api/v1", tags=["reservations"])
@@ -70,14 +70,7 @@ def _range_or_422(start: date, end: date, names: str) -> None:
 async def create_accommodation(
     body: AccommodationCreate, request: Request, session: SessionDep, operator: CurrentOperator
 ) -> AccommodationOut:
-    if await session.scalar(select(Accommodation.id).where(Accommodation.name == body.name)):
-        raise Conflict(f"a unit named {body.name!r} already exists", field="name")
-    data = body.model_dump()
-    data["base_occupancy"] = data["base_occupancy"] or min(2, body.capacity)
-    unit = Accommodation(**data)
-    session.add(unit)
-    await session.flush()
-    await session.refresh(unit)  # the export token is made by the database
+    unit = await reservation_service.create_accommodation(session, UnitFields(**body.model_dump()))
     return _unit_out(request, unit)
 
 

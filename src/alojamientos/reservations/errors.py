@@ -33,3 +33,21 @@ class MinimumStay(InvalidInput):
 
 class AccommodationInactive(InvalidInput):
     code = "accommodation_inactive"
+
+
+class WrongKind(InvalidInput):
+    """The action is for guest stays only, or for blocks only."""
+
+    code = "wrong_kind"
+
+
+class AccommodationExists(Conflict):
+    code = "accommodation_exists"
+
+
+class InvalidAccommodation(InvalidInput):
+    code = "invalid_accommodation"
+
+
+class InvalidPhotoUrl(InvalidInput):
+    code = "invalid_photo_url"

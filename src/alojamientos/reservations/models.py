@@ -69,6 +69,7 @@ class Accommodation(TimestampMixin, Base):
     base_price: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     description: Mapped[str] = mapped_column(Text, server_default=text("''"))
     amenities: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    photos: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))  # http(s) URLs
     check_in_instructions: Mapped[str] = mapped_column(Text, server_default=text("''"))
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     # The secret in this unit's public availability feed URL; rotating it cuts off old subscribers.

@@ -28,6 +28,26 @@ def _e164(value: str) -> str:
 
 Phone = Annotated[str, AfterValidator(_e164)]
 
+MAX_PHOTOS = 30
+
+
+def photo_url(value: str) -> str:
+    """A photo is an absolute http(s) URL: anything else (javascript:, data:, a path) is refused."""
+    url = value.strip()
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    if (
+        scheme.lower() not in ("http", "https")
+        or not host
+        or len(url) > 2000
+        or any(c.isspace() for c in url)
+    ):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return url
+
+
+PhotoUrl = Annotated[str, AfterValidator(photo_url)]
+
 
 class Stay(BaseModel):
     check_in: date
@@ -49,6 +69,7 @@ class AccommodationCreate(BaseModel):
     base_occupancy: int | None = Field(default=None, ge=1)
     description: str = ""
     amenities: list[str] = []
+    photos: list[PhotoUrl] = Field(default=[], max_length=MAX_PHOTOS)
     check_in_instructions: str = ""
     active: bool = True
 
@@ -69,6 +90,7 @@ class AccommodationOut(BaseModel):
     base_price: Money
     description: str
     amenities: list[str]
+    photos: list[str]
     check_in_instructions: str
     active: bool
     ical_export_url: str = ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,14 +28,18 @@ from alojamientos.pricing.rules import Quote, UnitPricing, quote
 from alojamientos.pricing.service import argentine_holidays, pricing
 from alojamientos.reservations import repository
 from alojamientos.reservations.errors import (
+    AccommodationExists,
     AccommodationInactive,
     AccommodationNotFound,
     DatesUnavailable,
+    InvalidAccommodation,
+    InvalidPhotoUrl,
     InvalidTransition,
     MinimumStay,
     PastDates,
     ReservationNotFound,
     TooManyGuests,
+    WrongKind,
 )
 from alojamientos.reservations.models import (
     OCCUPYING,
@@ -44,6 +49,7 @@ from alojamientos.reservations.models import (
     ReservationSource,
     ReservationStatus,
 )
+from alojamientos.reservations.schemas import MAX_PHOTOS, photo_url
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +99,101 @@ class NewStay:
     notes: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class NewBlock:
+    """Dates a unit is closed for our own reasons (maintenance, the owner's family): no guest, no price."""
+
+    accommodation_id: int
+    check_in: date
+    check_out: date
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnitFields:
+    """Everything the operator sets on a unit; on update, None leaves a field as it is."""
+
+    name: str | None = None
+    capacity: int | None = None
+    base_occupancy: int | None = None
+    base_price: Decimal | None = None
+    description: str | None = None
+    amenities: list[str] | None = None
+    photos: list[str] | None = None
+    check_in_instructions: str | None = None
+    active: bool | None = None
+
+
+MAX_CAPACITY = 50
+
+
+def _checked_unit(fields: UnitFields, current: Accommodation | None) -> dict[str, Any]:
+    """The values to store, all validated before anything is assigned (a refusal changes nothing)."""
+    values = {k: getattr(fields, k) for k in UnitFields.__slots__ if getattr(fields, k) is not None}
+    if "name" in values:
+        values["name"] = values["name"].strip()
+        if not 1 <= len(values["name"]) <= 120:
+            raise InvalidAccommodation("the name needs 1 to 120 characters", field="name")
+    capacity = values.get("capacity", current.capacity if current else None)
+    if capacity is None or not 1 <= capacity <= MAX_CAPACITY:
+        raise InvalidAccommodation(f"capacity must be 1..{MAX_CAPACITY}", field="capacity")
+    occupancy = values.get("base_occupancy", current.base_occupancy if current else min(2, capacity))
+    if not 1 <= occupancy <= capacity:
+        raise InvalidAccommodation("base_occupancy must be 1..capacity", field="base_occupancy")
+    values["base_occupancy"] = occupancy
+    price = values.get("base_price", current.base_price if current else None)
+    if price is None or not price.is_finite() or price < 0 or price >= Decimal("1e10"):
+        raise InvalidAccommodation("base_price must be a non-negative amount", field="base_price")
+    if "photos" in values:
+        if len(values["photos"]) > MAX_PHOTOS:
+            raise InvalidPhotoUrl(f"at most {MAX_PHOTOS} photos", field="photos")
+        try:
+            values["photos"] = [photo_url(url) for url in values["photos"]]
+        except ValueError as exc:
+            raise InvalidPhotoUrl(str(exc), field="photos") from None
+    return values
+
+
 class ReservationService:
+    # -- units -------------------------------------------------------------------------------------
+
+    async def create_accommodation(self, session: AsyncSession, fields: UnitFields) -> Accommodation:
+        values = _checked_unit(fields, None)
+        if "name" not in values:
+            raise InvalidAccommodation("a unit needs a name", field="name")
+        await self._name_free(session, values["name"], None)
+        unit = Accommodation(**values)
+        await self._save_unit(session, unit)
+        await session.refresh(unit)  # the export token and defaults are made by the database
+        return unit
+
+    async def update_accommodation(
+        self, session: AsyncSession, accommodation_id: int, fields: UnitFields
+    ) -> Accommodation:
+        unit = await self.accommodation(session, accommodation_id)
+        values = _checked_unit(fields, unit)
+        if "name" in values:
+            await self._name_free(session, values["name"], unit.id)
+        for key, value in values.items():
+            setattr(unit, key, value)
+        await self._save_unit(session, unit)
+        return unit
+
+    async def _name_free(self, session: AsyncSession, name: str, unit_id: int | None) -> None:
+        query = select(Accommodation.id).where(Accommodation.name == name)
+        if unit_id is not None:
+            query = query.where(Accommodation.id != unit_id)
+        if await session.scalar(query) is not None:
+            raise AccommodationExists(f"a unit named {name!r} already exists", field="name")
+
+    async def _save_unit(self, session: AsyncSession, unit: Accommodation) -> None:
+        try:
+            async with session.begin_nested():
+                session.add(unit)
+                await session.flush()
+        except IntegrityError:  # a concurrent save took the name
+            raise AccommodationExists(f"a unit named {unit.name!r} already exists", field="name") from None
+
     # -- reading ---------------------------------------------------------------------------------
 
     async def accommodation(self, session: AsyncSession, accommodation_id: int) -> Accommodation:
@@ -187,9 +287,10 @@ class ReservationService:
         expires_at = None
         if stay.status is ReservationStatus.pre_reserved:
             expires_at = now + await self._hold_window(session, stay.payment_method)
-        for _attempt in range(5):
-            reservation = Reservation(
-                code=new_code(),
+
+        def build(code: str) -> Reservation:
+            return Reservation(
+                code=code,
                 accommodation_id=unit.id,
                 check_in=stay.check_in,
                 check_out=stay.check_out,
@@ -206,34 +307,71 @@ class ReservationService:
                 notes=stay.notes,
                 payment_method=stay.payment_method if expires_at else None,
             )
-            try:
-                async with session.begin_nested():
-                    session.add(reservation)
-                    await session.flush()
-            except IntegrityError as exc:
-                if isinstance(exc.orig, pg_errors.ExclusionViolation):
-                    raise await self._dates_unavailable(session, stay) from None
-                if _violates(exc, "uq_reservations_code"):
-                    continue  # a code collision: draw another
-                raise
-            await self.record_event(
-                session,
-                reservation,
-                None,
-                stay.status.value,
-                actor=actor,
-                data={"payment_method": stay.payment_method} if expires_at else {},
+
+        reservation = await self._insert(session, build, stay.accommodation_id, stay.check_in, stay.check_out)
+        await self.record_event(
+            session,
+            reservation,
+            None,
+            stay.status.value,
+            actor=actor,
+            data={"payment_method": stay.payment_method} if expires_at else {},
+        )
+        log.info(
+            "reservation.created",
+            extra={"code": reservation.code, "status": reservation.status, "source": stay.source},
+        )
+        return reservation
+
+    async def block(self, session: AsyncSession, new: NewBlock, *, actor: str) -> Reservation:
+        """Close a unit's dates ourselves; exported to Airbnb and Booking like any stay."""
+        unit = await self.accommodation(session, new.accommodation_id)
+        await self._not_in_past(session, new.check_in)
+        reason = new.reason.strip() or "Bloqueo"
+
+        def build(code: str) -> Reservation:
+            return Reservation(
+                code=code,
+                accommodation_id=unit.id,
+                check_in=new.check_in,
+                check_out=new.check_out,
+                guests=1,
+                guest_name=reason[:200],
+                guest_phone=None,
+                status=ReservationStatus.confirmed.value,
+                source=ReservationSource.admin.value,
+                kind="block",
+                total_amount=Decimal(0),
+                deposit_amount=Decimal(0),
+                paid_amount=Decimal(0),
             )
-            log.info(
-                "reservation.created",
-                extra={
-                    "code": reservation.code,
-                    "status": reservation.status,
-                    "source": stay.source,
-                },
-            )
-            return reservation
-        raise RuntimeError("could not draw a free reservation code in 5 attempts")
+
+        blocked = await self._insert(session, build, unit.id, new.check_in, new.check_out)
+        await self.record_event(
+            session,
+            blocked,
+            None,
+            ReservationStatus.confirmed.value,
+            actor=actor,
+            reason=reason,
+            notify=False,
+        )
+        log.info("reservation.blocked", extra={"code": blocked.code, "accommodation_id": unit.id})
+        return blocked
+
+    async def unblock(self, session: AsyncSession, code: str, *, actor: str) -> Reservation:
+        """Open a block of ours again (another channel's blocks come and go with its feed)."""
+        found = await self.get(session, code)
+        if found.kind != "block" or found.feed_id is not None:
+            raise WrongKind(f"{found.code} is not a block made here", kind=found.kind)
+        return await self._transition(
+            session,
+            found.code,
+            frm=(ReservationStatus.confirmed,),
+            to=ReservationStatus.cancelled,
+            actor=actor,
+            notify=False,
+        )
 
     async def confirm(
         self, session: AsyncSession, code: str, *, actor: str, data: dict[str, Any] | None = None
@@ -305,6 +443,7 @@ class ReservationService:
         reason: str | None = None,
         values: dict[str, Any] | None = None,
         data: dict[str, Any] | None = None,
+        notify: bool = True,
     ) -> Reservation:
         """Conditional UPDATE from one of `frm`; 409 when the reservation is in another state."""
         # Lock the row first so the UPDATE below knows the status it moved from.
@@ -327,7 +466,7 @@ class ReservationService:
             )
         reservation = await session.get_one(Reservation, moved, populate_existing=True)
         await self.record_event(
-            session, reservation, current, to.value, actor=actor, reason=reason, data=data
+            session, reservation, current, to.value, actor=actor, reason=reason, data=data, notify=notify
         )
         log.info(f"reservation.{to.value}", extra={"code": reservation.code, "from": current})
         return reservation
@@ -342,8 +481,12 @@ class ReservationService:
         actor: str,
         reason: str | None = None,
         data: dict[str, Any] | None = None,
+        notify: bool = True,
     ) -> ReservationEvent:
-        """The timeline entry for a change, and the job that tells everyone about it, in one transaction."""
+        """The timeline entry for a change, and the job that tells everyone about it, in one transaction.
+
+        `notify=False` for changes nobody is told about (our own blocks have no guest).
+        """
         event = ReservationEvent(
             reservation_id=reservation.id,
             from_status=from_status,
@@ -356,7 +499,8 @@ class ReservationService:
         await session.flush()
         if from_status != to_status:
             count_transition(session, from_status, to_status)
-        await enqueue(session, NOTIFY, {"event_id": event.id}, dedupe_key=f"event:{event.id}")
+        if notify:
+            await enqueue(session, NOTIFY, {"event_id": event.id}, dedupe_key=f"event:{event.id}")
         return event
 
     async def _hold_window(self, session: AsyncSession, payment_method: str) -> timedelta:
@@ -365,11 +509,39 @@ class ReservationService:
             return timedelta(minutes=policy.hold_minutes_mercadopago)
         return timedelta(hours=policy.hold_hours_transfer)
 
-    async def _dates_unavailable(self, session: AsyncSession, stay: NewStay) -> DatesUnavailable:
+    async def _insert(
+        self,
+        session: AsyncSession,
+        build: Callable[[str], Reservation],
+        accommodation_id: int,
+        check_in: date,
+        check_out: date,
+    ) -> Reservation:
+        """Insert the row `build(code)` makes; the exclusion constraint decides overlaps."""
+        for _attempt in range(5):
+            reservation = build(new_code())
+            try:
+                async with session.begin_nested():
+                    session.add(reservation)
+                    await session.flush()
+            except IntegrityError as exc:
+                if isinstance(exc.orig, pg_errors.ExclusionViolation):
+                    raise await self._dates_unavailable(
+                        session, accommodation_id, check_in, check_out
+                    ) from None
+                if _violates(exc, "uq_reservations_code"):
+                    continue  # a code collision: draw another
+                raise
+            return reservation
+        raise RuntimeError("could not draw a free reservation code in 5 attempts")
+
+    async def _dates_unavailable(
+        self, session: AsyncSession, accommodation_id: int, check_in: date, check_out: date
+    ) -> DatesUnavailable:
         """Name the stay we collided with (it is committed: the constraint waited for it)."""
         clash = await session.scalar(
-            repository.overlapping(stay.check_in, stay.check_out)
-            .where(Reservation.accommodation_id == stay.accommodation_id)
+            repository.overlapping(check_in, check_out)
+            .where(Reservation.accommodation_id == accommodation_id)
             .order_by(Reservation.check_in)
             .limit(1)
         )
@@ -381,7 +553,7 @@ class ReservationService:
         where = f" ({conflict['check_in']} to {conflict['check_out']})" if conflict else ""
         return DatesUnavailable(
             f"those dates overlap another stay in this unit{where}",
-            accommodation_id=stay.accommodation_id,
+            accommodation_id=accommodation_id,
             conflict=conflict,
         )
 

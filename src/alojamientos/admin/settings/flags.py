@@ -1,0 +1,33 @@
+"""Feature flags: what each switch does, whether it is on, and who changed it last."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from alojamientos.admin.deps import CurrentAdmin
+from alojamientos.admin.settings._common import done, page
+from alojamientos.db import SessionDep
+from alojamientos.ops.flags import FLAGS, flags
+
+router = APIRouter()
+
+
+@router.get("/funciones")
+async def flags_page(request: Request, session: SessionDep, hecho: str = "", error: str = "") -> Response:
+    context = {"sub": "funciones", "flags": await flags.all(session), "specs": FLAGS}
+    return page(request, "flags.html", context, hecho=hecho, error=error)
+
+
+@router.post("/funciones/{name}")
+async def set_flag(
+    name: str,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    estado: Annotated[str, Form(pattern="^(prender|apagar)$")],
+) -> Response:
+    enabled = estado == "prender"
+    await flags.set(session, name, enabled, actor=admin.actor)
+    return done("/funciones", "funcion-prendida" if enabled else "funcion-apagada")

@@ -1,0 +1,171 @@
+"""Prices and rules: each unit's nightly price, the rules every quote applies, seasons, hold windows
+and the texts guests are sent (cancellation policy, bank details)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from alojamientos.admin.deps import CurrentAdmin
+from alojamientos.admin.forms import parse_amount, parse_date
+from alojamientos.admin.settings._common import done, number, page, text, whole
+from alojamientos.db import SessionDep
+from alojamientos.errors import AppError
+from alojamientos.pricing.service import MAX_MIN_NIGHTS, InvalidHoldWindow, InvalidSeason, NewSeason, pricing
+from alojamientos.reservations.models import Accommodation
+
+router = APIRouter()
+
+
+@dataclass
+class SeasonForm:
+    """A new season as typed: a fixed nightly price or a percentage over each unit's own price."""
+
+    nombre: str = ""
+    cabana: str = ""  # "" = every unit
+    desde: str = ""
+    hasta: str = ""
+    precio: str = ""
+    ajuste: str = ""
+    minimo: str = ""
+
+    def season(self) -> NewSeason:
+        start, end = parse_date(self.desde), parse_date(self.hasta)
+        if start is None or end is None:
+            raise InvalidSeason("both dates are needed")
+        price, percent = self.precio.strip(), self.ajuste.strip()
+        if bool(price) == bool(percent):
+            raise InvalidSeason("a nightly price or a percentage, not both and not neither")
+        return NewSeason(
+            name=self.nombre,
+            start=start,
+            end=end,
+            accommodation_id=int(self.cabana) if self.cabana.isdigit() else None,
+            price_per_night=parse_amount(price) if price else None,
+            multiplier=1 + number(percent.lstrip("+"), Decimal(-99), Decimal(900), InvalidSeason) / 100
+            if percent
+            else None,
+            min_nights=whole(self.minimo, 1, MAX_MIN_NIGHTS, InvalidSeason) if self.minimo.strip() else None,
+        )
+
+
+def _season_form(
+    nombre: Annotated[str, Form(max_length=200)] = "",
+    cabana: Annotated[str, Form(max_length=12)] = "",
+    desde: Annotated[str, Form(max_length=12)] = "",
+    hasta: Annotated[str, Form(max_length=12)] = "",
+    precio: Annotated[str, Form(max_length=40)] = "",
+    ajuste: Annotated[str, Form(max_length=12)] = "",
+    minimo: Annotated[str, Form(max_length=4)] = "",
+) -> SeasonForm:
+    return SeasonForm(nombre, cabana, desde, hasta, precio, ajuste, minimo)
+
+
+async def _page(
+    request: Request,
+    session: AsyncSession,
+    *,
+    season: SeasonForm | None = None,
+    booking: dict[str, str] | None = None,
+    **kwargs: object,
+) -> Response:
+    units = list(await session.scalars(select(Accommodation).order_by(Accommodation.name)))
+    policy = await pricing.settings(session)
+    context = {
+        "sub": "precios",
+        "units": units,
+        "unit_names": {u.id: u.name for u in units},
+        "policy": policy,
+        "booking_form": booking
+        or {
+            "plazo_mp": str(policy.hold_minutes_mercadopago),
+            "plazo_transferencia": str(policy.hold_hours_transfer),
+            "cancelacion": policy.cancellation_policy,
+            "datos_bancarios": policy.bank_transfer_details,
+        },
+        "seasons": await pricing.seasons(session),
+        "season_form": asdict(season or SeasonForm()),
+    }
+    return page(request, "prices.html", context, **kwargs)  # type: ignore[arg-type]
+
+
+@router.get("/precios")
+async def prices_page(request: Request, session: SessionDep, hecho: str = "", error: str = "") -> Response:
+    return await _page(request, session, hecho=hecho, error=error)
+
+
+@router.post("/precios")
+async def set_pricing_rules(
+    session: SessionDep,
+    admin: CurrentAdmin,
+    sena: Annotated[str, Form(max_length=10)] = "",
+    recargo: Annotated[str, Form(max_length=10)] = "",
+    minimo: Annotated[str, Form(max_length=4)] = "",
+    adicional: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Numbers only: a refusal goes back to the page with the stored values and the message."""
+    await pricing.update_rules(
+        session,
+        deposit_percent=number(sena, Decimal(0), Decimal(100)),
+        weekend_multiplier=1 + number(recargo, Decimal(0), Decimal(500)) / 100,
+        default_min_nights=whole(minimo, 1, MAX_MIN_NIGHTS),
+        extra_guest_fee=parse_amount(adicional) if adicional.strip() not in ("", "0") else Decimal(0),
+    )
+    return done("/precios", "reglas")
+
+
+@router.post("/precios/reservas")
+async def set_booking_policy(
+    request: Request,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    plazo_mp: Annotated[str, Form(max_length=6)] = "",
+    plazo_transferencia: Annotated[str, Form(max_length=6)] = "",
+    cancelacion: Annotated[str, Form(max_length=8000)] = "",
+    datos_bancarios: Annotated[str, Form(max_length=8000)] = "",
+) -> Response:
+    try:
+        async with session.begin_nested():  # a refusal undoes only this
+            await pricing.update_booking_policy(
+                session,
+                hold_minutes_mercadopago=whole(plazo_mp, 1, 100_000, InvalidHoldWindow),
+                hold_hours_transfer=whole(plazo_transferencia, 1, 100_000, InvalidHoldWindow),
+                cancellation_policy=text(cancelacion),
+                bank_transfer_details=text(datos_bancarios),
+            )
+    except AppError as exc:
+        typed = {
+            "plazo_mp": plazo_mp,
+            "plazo_transferencia": plazo_transferencia,
+            "cancelacion": cancelacion,
+            "datos_bancarios": datos_bancarios,
+        }
+        return await _page(request, session, booking=typed, error=exc)
+    return done("/precios", "reservas-pagos")
+
+
+@router.post("/temporadas")
+async def add_season(
+    request: Request,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    form: Annotated[SeasonForm, Depends(_season_form)],
+) -> Response:
+    try:
+        async with session.begin_nested():  # a refusal undoes only this
+            await pricing.add_season(session, form.season())
+    except AppError as exc:
+        return await _page(request, session, season=form, error=exc)
+    return done("/precios", "temporada")
+
+
+@router.post("/temporadas/{season_id}/borrar")
+async def delete_season(season_id: int, session: SessionDep, admin: CurrentAdmin) -> Response:
+    await pricing.delete_season(session, season_id)
+    return done("/precios", "temporada-borrada")

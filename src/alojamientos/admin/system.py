@@ -1,0 +1,114 @@
+"""The system at a glance: version, health checks, the newest backup, the job queue and its dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from alojamientos import __version__
+from alojamientos.admin import labels
+from alojamientos.admin.deps import PREFIX, CurrentAdmin
+from alojamientos.admin.templating import render
+from alojamientos.config import Settings
+from alojamientos.db import SessionDep
+from alojamientos.jobs.models import JOB_STATUSES, Job
+from alojamientos.jobs.queue import retry_dead
+from alojamientos.kit.clock import utc_now
+from alojamientos.observability.health import health
+from alojamientos.ops.backup.archive import BackupInfo, latest_backup
+from alojamientos.ops.backup.common import human_size
+from alojamientos.ops.doctor import BACKUP_MAX_AGE_MINUTES
+
+router = APIRouter(prefix="/sistema")
+
+DEAD_LIMIT = 100
+# The same limit `alojamientos doctor` applies ("backup within a day").
+BACKUP_STALE_AFTER = timedelta(minutes=BACKUP_MAX_AGE_MINUTES)
+
+
+@dataclass(frozen=True, slots=True)
+class BackupState:
+    latest: BackupInfo | None
+    age: timedelta | None
+    size: str
+
+    @property
+    def stale(self) -> bool:
+        """No backup at all, or one older than doctor tolerates: either way the page shows it in red."""
+        return backup_is_stale(self.age)
+
+
+def backup_is_stale(age: timedelta | None) -> bool:
+    return age is None or age > BACKUP_STALE_AFTER
+
+
+@dataclass(slots=True)
+class Backlog:
+    by_status: dict[str, int]
+    by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
+    oldest_due: datetime | None = None  # run_at of the pending job that has waited longest
+    scheduled_later: int = 0  # pending, but not due yet (backoff retries, timed messages)
+
+    @property
+    def total_open(self) -> int:
+        return self.by_status.get("pending", 0) + self.by_status.get("running", 0)
+
+
+async def backlog(session: AsyncSession, now: datetime) -> Backlog:
+    counts = select(Job.kind, Job.status, func.count()).group_by(Job.kind, Job.status)
+    rows = (await session.execute(counts)).all()
+    by_status = dict.fromkeys(JOB_STATUSES, 0)
+    by_kind: dict[str, dict[str, int]] = {}
+    for kind, status, count in rows:
+        by_status[status] = by_status.get(status, 0) + count
+        by_kind.setdefault(kind, dict.fromkeys(JOB_STATUSES, 0))[status] = count
+    pending = Job.status == "pending"
+    oldest_due = await session.scalar(select(func.min(Job.run_at)).where(pending, Job.run_at <= now))
+    later = await session.scalar(select(func.count()).select_from(Job).where(pending, Job.run_at > now))
+    return Backlog(by_status, dict(sorted(by_kind.items())), oldest_due, later or 0)
+
+
+async def backup_state(settings: Settings) -> BackupState:
+    latest = await asyncio.to_thread(latest_backup, settings)  # reads each file's manifest
+    if latest is None:
+        return BackupState(None, None, "")
+    return BackupState(latest, max(timedelta(0), utc_now() - latest.created_at), human_size(latest.size))
+
+
+@router.get("")
+async def system_page(request: Request, session: SessionDep, hecho: str = "", error: str = "") -> Response:
+    state = request.app.state
+    now = utc_now()
+    report = await health(state.db, state.redis, state.settings)
+    dead = await session.scalars(
+        select(Job)
+        .where(Job.status == "dead")
+        .order_by(Job.finished_at.desc().nulls_last(), Job.id.desc())
+        .limit(DEAD_LIMIT)
+    )
+    context = {
+        "now": now,
+        "version": __version__,
+        "health": report,
+        "backup": await backup_state(state.settings),
+        "backup_limit": BACKUP_STALE_AFTER,
+        "backlog": await backlog(session, now),
+        "dead_jobs": list(dead),
+        "dead_limit": DEAD_LIMIT,
+        "done": labels.DONE.get(hecho, ""),
+        "error": labels.error_message(error) if error else "",
+    }
+    return render(request, "admin/system.html", context)
+
+
+@router.post("/tareas/{job_id}/reintentar")
+async def retry_job(job_id: int, session: SessionDep, admin: CurrentAdmin) -> Response:
+    """The same as POST /api/v1/jobs/{id}/retry: back to the queue, due now, with fresh attempts."""
+    await retry_dead(session, job_id, actor=admin.actor)
+    return RedirectResponse(f"{PREFIX}/sistema?hecho=reintentada", status_code=303)
