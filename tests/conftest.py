@@ -25,6 +25,7 @@ os.environ["WHATSAPP_VERIFY_TOKEN"] = "whatsapp-test-verify-token"
 # Tests log in far more often than a person; the limiter itself is tested with its own numbers.
 os.environ["RATE_LIMIT_LOGIN_PER_MINUTE"] = "100000"
 os.environ["RATE_LIMIT_WEBHOOKS_PER_MINUTE"] = "100000"
+os.environ["BACKUP_EVERY_HOURS"] = "0"  # tests that run the periodic jobs must not write backups
 os.environ["ALOJAMIENTOS_ENV_FILE"] = ""  # a developer's .env must not leak into tests
 
 pytest_plugins = [

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     access_token_minutes: int = 12 * 60
     log_level: str = "INFO"
     backup_dir: Path = Path("./backups")
+    # The worker takes a backup when the newest is older than this (0: only by hand), keeping the N newest.
+    backup_every_hours: int = Field(default=24, ge=0)
+    backup_keep: int = Field(default=14, ge=1)
 
     whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
     whatsapp_phone_number_id: str | None = None

@@ -4,6 +4,7 @@ from alojamientos.calendar_sync import tasks as calendar_tasks
 from alojamientos.channels.whatsapp import tasks as whatsapp_tasks
 from alojamientos.notifications import email as email_tasks
 from alojamientos.notifications import tasks as notification_tasks
+from alojamientos.ops import tasks as ops_tasks
 from alojamientos.payments import tasks as payment_tasks
 from alojamientos.reservations import tasks as reservation_tasks
 
@@ -11,6 +12,7 @@ __all__ = [
     "calendar_tasks",
     "email_tasks",
     "notification_tasks",
+    "ops_tasks",
     "payment_tasks",
     "reservation_tasks",
     "whatsapp_tasks",

@@ -211,10 +211,9 @@ def test_a_hold_has_no_confirmation_to_resend(panel: Panel, page: Page) -> None:
             data={"csrf_token": csrf},
             headers={"Referer": f"{panel.base}/admin/reservas/{code}"},
         )
-        assert response.status_code == 303
-        assert response.headers["location"] == f"/admin/reservas/{code}?error=not_confirmed"
-        shown = client.get(response.headers["location"])
-    assert "Solo se puede reenviar la confirmación de una reserva confirmada." in shown.text
+        assert response.status_code == 409  # the reservation's own page, with the reason on it
+    assert "Solo se puede reenviar la confirmación de una reserva confirmada." in response.text
+    assert f"Reserva {code}" in response.text
     assert panel.sql("SELECT count(*) FROM reservation_events WHERE reason = 'resend_confirmation'") == [(0,)]
 
 
@@ -258,3 +257,27 @@ def test_the_receipts_a_guest_sent_are_on_the_reservation_and_never_run_as_a_pag
         elsewhere = client.get(f"/admin/reservas/{other['code']}/comprobantes/{rows['foto']}")
         assert elsewhere.status_code == 404
         assert "Ese comprobante no es de esta reserva." in elsewhere.text
+
+
+def test_a_refused_form_answers_4xx_with_its_own_page_and_the_reason(panel: Panel) -> None:
+    unit = panel.unit()
+    ana = panel.booking(unit["id"], upcoming(20))
+    detail = f"{panel.base}/admin/reservas/{ana['code']}"
+    with form_session(panel.base) as (client, token):
+        refused = client.post(
+            f"/admin/reservas/{ana['code']}/pago",
+            data={"monto": "mucho", "medio": "transfer", "csrf_token": token},
+            headers={"Referer": detail},
+        )
+        assert refused.status_code == 422
+        assert "Revisá el monto" in refused.text
+        assert f"Reserva {ana['code']}" in refused.text  # the reservation's page, not a bare error page
+        panel.api.post(f"/api/v1/reservations/{ana['code']}/confirm").raise_for_status()
+        again = client.post(
+            f"/admin/reservas/{ana['code']}/confirmar",
+            data={"csrf_token": token},
+            headers={"Referer": detail},
+        )
+        assert again.status_code == 409
+        assert "ya no está en un estado que permita esa acción" in again.text
+    assert panel.reservation(ana["code"])["paid_amount"] == "0.00"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,7 +22,7 @@ from playwright.sync_api import Page, expect
 import alojamientos
 from alojamientos.admin.system import BACKUP_STALE_AFTER, backup_is_stale
 from alojamientos.config import get_settings
-from alojamientos.ops.backup import create_backup
+from alojamientos.ops.backup import list_backups, verify_backup
 from alojamientos.ops.doctor import BACKUP_MAX_AGE_MINUTES
 from tests.admin.conftest import Panel, log_in, screenshot
 from tests.fixtures.api import OPERATOR_EMAIL
@@ -119,15 +121,6 @@ def test_the_system_page_measures_health_backups_and_jobs_and_retries_a_dead_one
     assert page.evaluate("document.documentElement.scrollWidth") <= 412  # no sideways scrolling on a phone
     screenshot(page, "sistema")
 
-    # A real backup, made by the project's backup code into the server's BACKUP_DIR.
-    settings = get_settings().model_copy(update={"backup_dir": backup_dir, "redis_url": None})
-    made = create_backup(settings)
-    page.reload()
-    expect(page.locator("#copia")).not_to_have_class("tarjeta alarma")
-    expect(page.locator("#copia")).to_contain_text(made.name)
-    expect(page.locator("#copia-fecha")).to_contain_text("hace menos de un minuto")
-    expect(page.locator("#copia")).to_contain_text(alojamientos.__version__)
-
     # "Reintentar" does what POST /api/v1/jobs/{id}/retry does: pending again, fresh attempts.
     page.get_by_role("button", name=f"Reintentar la tarea n.º {dead_id}").click()
     expect(page.get_by_role("status")).to_contain_text("la tarea volvió a la cola")
@@ -141,6 +134,31 @@ def test_the_system_page_measures_health_backups_and_jobs_and_retries_a_dead_one
     # Retrying it again (a stale page, a second tab) is refused in Spanish, not a 500.
     response = panel.api.post(f"/api/v1/jobs/{dead_id}/retry")
     assert response.status_code == 409 and response.json()["error"]["code"] == "job_not_dead"
+
+    # "Hacer una copia ahora": the worker takes a real backup into the server's BACKUP_DIR.
+    expect(page.locator("#copia-programa")).to_contain_text("Las copias automáticas están apagadas")
+    page.get_by_role("button", name="Hacer una copia ahora").click()
+    expect(page.get_by_role("status").first).to_contain_text("Pedimos la copia de seguridad")
+    expect(page.locator("#copia-en-curso")).to_be_visible()
+    assert panel.sql("SELECT payload->>'reason' FROM jobs WHERE kind = 'ops.backup'") == [
+        (f"operator:{OPERATOR_EMAIL}",)
+    ]
+    worker = subprocess.run(
+        [sys.executable, "-m", "alojamientos", "worker", "--once"],
+        env={**os.environ, "BACKUP_DIR": str(backup_dir), "REDIS_URL": ""},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert worker.returncode == 0, worker.stderr[-2000:]
+    settings = get_settings().model_copy(update={"backup_dir": backup_dir, "redis_url": None})
+    [made] = [backup.path for backup in list_backups(settings)]
+    assert all(check.ok for check in verify_backup(settings, made))
+    page.reload()
+    expect(page.locator("#copia")).not_to_have_class("tarjeta alarma")
+    expect(page.locator("#copia")).to_contain_text(made.name)
+    expect(page.locator("#copia-fecha")).to_contain_text("hace menos de un minuto")
+    expect(page.locator("#copia")).to_contain_text(alojamientos.__version__)
 
 
 def test_too_many_logins_show_a_spanish_page_to_wait(panel: Panel, page: Page, fresh_client: str) -> None:

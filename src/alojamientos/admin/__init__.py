@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
@@ -9,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Message
 
 from alojamientos.admin import (
     account,
@@ -44,6 +46,52 @@ def _back(request: Request) -> str | None:
     return parts.path
 
 
+@dataclass
+class _Captured:
+    body: bytes
+    headers: dict[str, str]
+
+
+async def _render_get(request: Request, path: str, query: str) -> _Captured | None:
+    """The page at `path` as a GET would show it (same session), or None unless it renders a 200.
+
+    A refused form answers with its own page and the message on it, under the refusal's 4xx status:
+    the operator sees where they were, and scripts see the status.
+    """
+    scope = {
+        **request.scope,
+        "method": "GET",
+        "path": PREFIX + path.removeprefix(PREFIX),
+        "raw_path": (PREFIX + path.removeprefix(PREFIX)).encode(),
+        "query_string": query.encode(),
+        "headers": [
+            (k, v) for k, v in request.scope["headers"] if k not in (b"content-type", b"content-length")
+        ],
+    }
+    scope.pop("router", None)
+    scope.pop("endpoint", None)
+    scope.pop("route", None)
+    messages: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        messages.append(message)
+
+    await request.scope["app"](scope, receive, send)
+    start = next((m for m in messages if m["type"] == "http.response.start"), None)
+    if start is None or start["status"] != 200:
+        return None
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    headers = {
+        k.decode(): v.decode()
+        for k, v in start["headers"]
+        if k.lower() in (b"content-type", b"cache-control")
+    }
+    return _Captured(body, headers)
+
+
 def _install_handlers(admin: FastAPI) -> None:
     @admin.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
@@ -65,7 +113,9 @@ def _install_handlers(admin: FastAPI) -> None:
         # Business outcomes (dates taken, wrong state): back to the page, with the message on it.
         back = _back(request)
         if request.method == "POST" and back is not None:
-            return RedirectResponse(f"{back}?error={quote(exc.code)}", status_code=303)
+            page = await _render_get(request, back, f"error={quote(exc.code)}")
+            if page is not None:
+                return Response(page.body, status_code=exc.status, headers=page.headers)
         return render(request, "admin/error.html", {"message": error_message(exc.code)}, exc.status)
 
     @admin.exception_handler(RequestValidationError)

@@ -107,6 +107,7 @@ JOB_KIND = {
     "payments.create_preference": "Crear el link de Mercado Pago",
     "payments.mercadopago": "Consultar un pago de Mercado Pago",
     "ical.sync_feed": "Sincronizar un calendario externo",
+    "ops.backup": "Hacer una copia de seguridad",
 }
 
 ERRORS = {
@@ -210,6 +211,7 @@ DONE = {
     "cancelada": "Listo: la reserva quedó cancelada.",
     "notas": "Listo: guardamos las notas.",
     "bloqueada": "Listo: esas noches quedaron bloqueadas.",
+    "copia": "Pedimos la copia de seguridad: aparece acá en cuanto termine.",
     "liberada": "Listo: esas noches vuelven a estar disponibles.",
     "precio": "Listo: el precio nuevo vale para las próximas cotizaciones.",
     "reglas": "Listo: las reglas nuevas valen para las próximas cotizaciones.",

@@ -24,6 +24,7 @@ from alojamientos.observability.health import health
 from alojamientos.ops.backup.archive import BackupInfo, latest_backup
 from alojamientos.ops.backup.common import human_size
 from alojamientos.ops.doctor import BACKUP_MAX_AGE_MINUTES
+from alojamientos.ops.tasks import BACKUP, request_backup
 
 router = APIRouter(prefix="/sistema")
 
@@ -98,6 +99,11 @@ async def system_page(request: Request, session: SessionDep, hecho: str = "", er
         "health": report,
         "backup": await backup_state(state.settings),
         "backup_limit": BACKUP_STALE_AFTER,
+        "backup_every": state.settings.backup_every_hours,
+        "backup_keep": state.settings.backup_keep,
+        "backup_queued": await session.scalar(
+            select(func.count()).where(Job.kind == BACKUP, Job.status.in_(("pending", "running")))
+        ),
         "backlog": await backlog(session, now),
         "dead_jobs": list(dead),
         "dead_limit": DEAD_LIMIT,
@@ -112,3 +118,10 @@ async def retry_job(job_id: int, session: SessionDep, admin: CurrentAdmin) -> Re
     """The same as POST /api/v1/jobs/{id}/retry: back to the queue, due now, with fresh attempts."""
     await retry_dead(session, job_id, actor=admin.actor)
     return RedirectResponse(f"{PREFIX}/sistema?hecho=reintentada", status_code=303)
+
+
+@router.post("/copia")
+async def backup_now(session: SessionDep, admin: CurrentAdmin) -> Response:
+    """The worker takes it (the same file `alojamientos backup create` writes); one per minute at most."""
+    await request_backup(session, reason=admin.actor, slot=f"manual:{utc_now():%Y-%m-%dT%H:%M}")
+    return RedirectResponse(f"{PREFIX}/sistema?hecho=copia#copia", status_code=303)
