@@ -67,3 +67,26 @@ def test_the_reservation_shows_the_guest_whatsapp_thread(panel: Panel, page: Pag
     log_in(page, panel.base)
     page.goto(f"{panel.base}/admin/reservas/{code}")
     expect(page.locator("#hilo")).to_contain_text("¿tienen lugar para el finde largo?")
+
+
+def test_every_thread_is_reachable_by_search_and_pages(panel: Panel, page: Page) -> None:
+    panel.sql(
+        "INSERT INTO conversations (phone, profile_name, last_inbound_at)"
+        " SELECT '+54911' || (40000000 + n), 'Huésped ' || n, now() - n * interval '1 minute'"
+        " FROM generate_series(1, 120) AS n"
+    )
+    log_in(page, panel.base)
+    page.goto(f"{panel.base}/admin/conversaciones")
+    expect(page.locator("#cantidad")).to_contain_text("120 conversaciones")
+    expect(page.locator(".conversaciones li")).to_have_count(50)
+    page.get_by_role("link", name="Más viejas →").click()
+    page.get_by_role("link", name="Más viejas →").click()
+    expect(page.locator(".conversaciones li")).to_have_count(20)
+    expect(page.locator(".conversaciones")).to_contain_text("Huésped 120")
+
+    page.get_by_label("Buscar por nombre o teléfono").fill("40000077")
+    page.get_by_role("button", name="Buscar").click()
+    expect(page.locator("#cantidad")).to_contain_text("1 conversación")
+    expect(page.locator(".conversaciones")).to_contain_text("Huésped 77")
+    page.goto(f"{panel.base}/admin/conversaciones?q=huésped 11")
+    expect(page.locator(".conversaciones li")).to_have_count(11)  # 11 and 110–119

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from playwright.sync_api import Browser, Page, expect
@@ -281,3 +282,26 @@ def test_a_refused_form_answers_4xx_with_its_own_page_and_the_reason(panel: Pane
         assert again.status_code == 409
         assert "ya no está en un estado que permita esa acción" in again.text
     assert panel.reservation(ana["code"])["paid_amount"] == "0.00"
+
+
+def test_a_guest_who_never_came_is_marked_and_the_nights_free_up(panel: Panel, page: Page) -> None:
+    unit = panel.unit()
+    today = upcoming(0)
+    arriving = panel.booking(unit["id"], today, nights=3, guest_name="Marta Gil")["code"]
+    later = panel.booking(unit["id"], upcoming(30), guest_name="Bruno Díaz")["code"]
+    for code in (arriving, later):
+        panel.api.post(f"/api/v1/reservations/{code}/confirm").raise_for_status()
+
+    _open(page, panel, later)
+    expect(page.get_by_text("No se presentó", exact=True)).to_have_count(0)  # not before check-in day
+    page.goto(f"{panel.base}/admin/reservas/{arriving}")
+    page.get_by_text("No se presentó", exact=True).click()
+    page.get_by_role("button", name="Sí, no se presentó").click()
+    expect(page.get_by_role("status")).to_contain_text("quedó como «No se presentó»")
+    expect(page.locator("#estado")).to_have_text("No se presentó")
+    assert panel.reservation(arriving)["status"] == "no_show"
+    assert panel.sql(
+        "SELECT count(*) FROM jobs j JOIN reservation_events e ON (j.payload->>'event_id')::bigint = e.id"
+        " WHERE e.to_status = 'no_show'"
+    ) == [(1,)]  # the notify job runs, and has nothing to tell the guest
+    panel.booking(unit["id"], today + timedelta(days=1), nights=2, guest_name="Walk-in")  # free again

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from alojamientos.admin import labels
 from alojamientos.admin.deps import PREFIX, CurrentAdmin
@@ -21,7 +23,7 @@ from alojamientos.reservations.models import Reservation
 
 router = APIRouter(prefix="/conversaciones")
 
-LIST_LIMIT = 200
+LIST_LIMIT = 50  # per page
 THREAD_LIMIT = 200
 
 
@@ -30,14 +32,30 @@ def _thread_url(phone: str, done: str) -> str:
 
 
 @router.get("")
-async def conversation_list(request: Request, session: SessionDep, pausadas: str = "") -> Response:
-    query = (
-        select(Conversation)
-        .order_by(Conversation.last_inbound_at.desc().nulls_last(), Conversation.id.desc())
-        .limit(LIST_LIMIT)
-    )
+async def conversation_list(
+    request: Request,
+    session: SessionDep,
+    pausadas: str = "",
+    q: Annotated[str, Query(max_length=100)] = "",
+    pagina: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    query = select(Conversation)
     if pausadas:
         query = query.where(Conversation.bot_paused)
+    if search := q.strip():
+        digits = "".join(ch for ch in search if ch.isdigit())
+        matches: list[ColumnElement[bool]] = [Conversation.profile_name.ilike(f"%{search}%")]
+        if len(digits) >= 4:
+            matches.append(Conversation.phone.contains(digits))
+        query = query.where(or_(*matches))
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, math.ceil(total / LIST_LIMIT))
+    page = min(pagina, pages)
+    query = (
+        query.order_by(Conversation.last_inbound_at.desc().nulls_last(), Conversation.id.desc())
+        .limit(LIST_LIMIT)
+        .offset((page - 1) * LIST_LIMIT)
+    )
     rows = list(await session.scalars(query))
     last: dict[int, ConversationMessage] = {}
     if rows:
@@ -51,7 +69,16 @@ async def conversation_list(request: Request, session: SessionDep, pausadas: str
             select(ConversationMessage).where(ConversationMessage.id.in_(latest_ids))
         ):
             last[message.conversation_id] = message
-    context = {"conversations": rows, "last": last, "only_paused": bool(pausadas)}
+    kept = {k: v for k, v in {"q": q, "pausadas": pausadas}.items() if v}
+    context = {
+        "conversations": rows,
+        "last": last,
+        "only_paused": bool(pausadas),
+        "q": q,
+        "total": total,
+        "prev_url": f"?{urlencode({**kept, 'pagina': page - 1})}" if page > 1 else None,
+        "next_url": f"?{urlencode({**kept, 'pagina': page + 1})}" if page < pages else None,
+    }
     return render(request, "admin/conversations/list.html", context)
 
 

@@ -177,6 +177,7 @@ ERRORS = {
     "invalid_input": "Revisá los datos del formulario.",
     "not_found": "No encontramos lo que buscabas.",
     "receipt_not_found": "Ese comprobante no es de esta reserva.",
+    "not_arrived_yet": "Todavía no llegó el día de entrada: si no viene, cancelá la reserva.",
     "conflict": "No se pudo hacer porque algo cambió mientras tanto. Recargá la página y probá de nuevo.",
 }
 # The bot's answer topics, as the operator reads them (conversation.engine picks them by topic).
@@ -211,6 +212,7 @@ DONE = {
     "cancelada": "Listo: la reserva quedó cancelada.",
     "notas": "Listo: guardamos las notas.",
     "bloqueada": "Listo: esas noches quedaron bloqueadas.",
+    "no-vino": "Listo: la reserva quedó como «No se presentó» y sus noches están libres.",
     "copia": "Pedimos la copia de seguridad: aparece acá en cuanto termine.",
     "liberada": "Listo: esas noches vuelven a estar disponibles.",
     "precio": "Listo: el precio nuevo vale para las próximas cotizaciones.",

@@ -19,11 +19,13 @@ from alojamientos.admin.templating import render
 from alojamientos.conversation.models import Conversation, ConversationMessage
 from alojamientos.db import SessionDep
 from alojamientos.errors import NotFound
+from alojamientos.kit.clock import local_today
 from alojamientos.notifications import service as notification_service
 from alojamientos.notifications.service import RESEND_CONFIRMATION, reaches_by_whatsapp
 from alojamientos.payments.api import receipt_response
 from alojamientos.payments.models import Attachment, Payment
 from alojamientos.payments.service import payments
+from alojamientos.pricing.service import pricing
 from alojamientos.reservations.models import Accommodation, Reservation, ReservationStatus
 from alojamientos.reservations.repository import count_of
 from alojamientos.reservations.service import reservation as reservation_service
@@ -142,6 +144,8 @@ async def reservation_detail(
         "can_pay": found.status in (ReservationStatus.pre_reserved, ReservationStatus.confirmed),
         "can_cancel": found.status in (ReservationStatus.pre_reserved, ReservationStatus.confirmed),
         "can_resend": found.status == ReservationStatus.confirmed,
+        "can_no_show": found.status == ReservationStatus.confirmed
+        and found.check_in <= local_today(await pricing.timezone(session)),
         "resend_reason": RESEND_CONFIRMATION,
         "by_whatsapp": reaches_by_whatsapp(found),
         "done": labels.DONE.get(hecho, ""),
@@ -203,6 +207,12 @@ async def cancel(
         session, code, actor=admin.actor, reason=motivo.strip() or None
     )
     return RedirectResponse(_detail_url(cancelled.code, "cancelada"), status_code=303)
+
+
+@router.post("/{code}/no-vino")
+async def no_show(code: str, session: SessionDep, admin: CurrentAdmin) -> Response:
+    marked = await reservation_service.no_show(session, code, actor=admin.actor)
+    return RedirectResponse(_detail_url(marked.code, "no-vino"), status_code=303)
 
 
 @router.post("/{code}/notas")

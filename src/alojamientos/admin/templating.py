@@ -16,6 +16,7 @@ from starlette.responses import Response
 from alojamientos.admin import labels
 from alojamientos.admin.deps import CSRF_FIELD, CSRF_HEADER, PREFIX, local_tz
 from alojamientos.conversation.format import MONTHS, fecha, fecha_corta, hora, noches, personas, pesos
+from alojamientos.kit.phone import display as display_phone
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -71,6 +72,7 @@ templates.env.filters.update(
     entrega=lambda v: labels.DELIVERY.get(v, v or ""),
     aviso=lambda v: labels.ALERT_KIND.get(v, "Aviso"),
     actor=labels.actor,
+    telefono=lambda v: display_phone(v) if v else "",
 )
 templates.env.globals.update(PREFIX=PREFIX, CSRF_FIELD=CSRF_FIELD, CSRF_HEADER=CSRF_HEADER, labels=labels)
 

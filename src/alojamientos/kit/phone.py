@@ -39,3 +39,13 @@ def _mobile_form(number: phonenumbers.PhoneNumber) -> phonenumbers.PhoneNumber:
     if phonenumbers.number_type(mobile) == phonenumbers.PhoneNumberType.MOBILE:
         return mobile
     return number
+
+
+def display(e164: str) -> str:
+    """`+5491155551234` → `+54 9 11 5555-1234`, as people write it; anything unparseable as it is."""
+    try:
+        return phonenumbers.format_number(
+            phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+    except phonenumbers.NumberParseException:
+        return e164

@@ -51,3 +51,9 @@ class InvalidAccommodation(InvalidInput):
 
 class InvalidPhotoUrl(InvalidInput):
     code = "invalid_photo_url"
+
+
+class NotArrivedYet(InvalidInput):
+    """A no-show is known only from the check-in day on."""
+
+    code = "not_arrived_yet"

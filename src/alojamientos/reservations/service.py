@@ -36,6 +36,7 @@ from alojamientos.reservations.errors import (
     InvalidPhotoUrl,
     InvalidTransition,
     MinimumStay,
+    NotArrivedYet,
     PastDates,
     ReservationNotFound,
     TooManyGuests,
@@ -391,6 +392,20 @@ class ReservationService:
     ) -> Reservation:
         return await self._transition(
             session, code, frm=OCCUPYING, to=ReservationStatus.cancelled, actor=actor, reason=reason
+        )
+
+    async def no_show(self, session: AsyncSession, code: str, *, actor: str) -> Reservation:
+        """The guest never came: from check-in day on, a confirmed stay ends and its nights free up."""
+        found = await self.get(session, code)
+        today = local_today(await pricing.timezone(session))
+        if found.kind != "stay":
+            raise WrongKind(f"{found.code} is a block", kind=found.kind)
+        if today < found.check_in:
+            raise NotArrivedYet(
+                f"{found.code} checks in on {found.check_in.isoformat()}", check_in=found.check_in.isoformat()
+            )
+        return await self._transition(
+            session, found.code, frm=(ReservationStatus.confirmed,), to=ReservationStatus.no_show, actor=actor
         )
 
     async def complete(self, session: AsyncSession, code: str) -> Reservation:
