@@ -129,6 +129,7 @@ def test_changing_the_password_ends_other_sessions(panel: Panel, page: Page) -> 
         page.get_by_label("Repetí la contraseña nueva").fill(new_password)
         page.get_by_role("button", name="Cambiar la contraseña").click()
         expect(page.get_by_role("status")).to_have_text("Listo: cambiaste tu contraseña.")
+        screenshot(page, "clave")
         page.goto(f"{panel.base}/admin/")  # this browser is still logged in
         expect(page.get_by_role("heading", level=1)).to_contain_text("Hoy,")
         assert other_browser.get("/admin/").status_code == 303  # the other one is not

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from playwright.sync_api import Browser, Page, expect
@@ -305,3 +305,145 @@ def test_a_guest_who_never_came_is_marked_and_the_nights_free_up(panel: Panel, p
         " WHERE e.to_status = 'no_show'"
     ) == [(1,)]  # the notify job runs, and has nothing to tell the guest
     panel.booking(unit["id"], today + timedelta(days=1), nights=2, guest_name="Walk-in")  # free again
+
+
+def _quoted_total(panel: Panel, unit_id: int, start: date, nights: int, guests: int) -> Decimal:
+    response = panel.api.post(
+        "/api/v1/quotes",
+        json={
+            "accommodation_id": unit_id,
+            "check_in": start.isoformat(),
+            "check_out": (start + timedelta(days=nights)).isoformat(),
+            "guests": guests,
+        },
+    )
+    assert response.status_code == 200, response.text
+    return Decimal(response.json()["total"])
+
+
+def test_moving_a_stay_to_free_dates_updates_dates_and_total(panel: Panel, page: Page) -> None:
+    unit = panel.unit()
+    lago = panel.unit("Cabaña del Lago", capacity=6, base_price="90000")
+    booked = panel.booking(unit["id"], upcoming(20), status="confirmed", guest_email="ana@example.com")
+    code = booked["code"]
+    _open(page, panel, code)
+    page.get_by_text("Cambiar fechas o cabaña", exact=True).click()
+    quote = page.locator("#cotizacion")
+    # Opening it quotes the stay as it is: its own nights are not "taken" for itself.
+    expect(quote).to_contain_text(f"Total {pesos(Decimal(booked['total_amount']))}")
+    expect(quote).not_to_contain_text("tomada")
+    expect(page.locator("#libres")).to_contain_text("Cabaña del Bosque")
+
+    start = upcoming(40)
+    expected = _quoted_total(panel, lago["id"], start, 3, 5)
+    page.get_by_label("Cabaña", exact=True).select_option(label="Cabaña del Lago (hasta 6 personas)")
+    page.get_by_label("Entrada").fill(start.isoformat())
+    page.get_by_label("Salida").fill((start + timedelta(days=3)).isoformat())
+    page.get_by_label("Personas").fill("5")
+    expect(quote).to_contain_text(f"Total {pesos(expected)} por 3 noches")
+    screenshot(page, "reserva-cambiar")
+    page.get_by_role("button", name="Guardar el cambio").click()
+
+    expect(page.get_by_role("status")).to_have_text(
+        "Listo: guardamos el cambio y le avisamos al huésped con el precio nuevo."
+    )
+    expect(page.locator("#historial")).to_contain_text("Cambió de Cabaña del Bosque")
+    expect(page.locator("#historial")).to_contain_text("a Cabaña del Lago")
+    found = panel.reservation(code)
+    assert (found["accommodation_id"], found["check_in"], found["check_out"], found["guests"]) == (
+        lago["id"],
+        start.isoformat(),
+        (start + timedelta(days=3)).isoformat(),
+        5,
+    )
+    assert Decimal(found["total_amount"]) == expected != Decimal(booked["total_amount"])
+    assert found["status"] == "confirmed"
+    assert found["events"][-1]["reason"] == "stay_changed"
+    # The guest is told by the worker: the job waits in the queue, pointing at the change.
+    assert panel.sql(
+        "SELECT count(*) FROM jobs j JOIN reservation_events e ON (j.payload->>'event_id')::bigint = e.id"
+        " WHERE e.reason = 'stay_changed'"
+    ) == [(1,)]
+
+
+def test_moving_onto_another_stays_nights_is_refused_and_nothing_changes(panel: Panel, page: Page) -> None:
+    unit = panel.unit()
+    ana = panel.booking(unit["id"], upcoming(20))
+    panel.booking(unit["id"], upcoming(30), guest_name="Bruno Díaz")
+    _open(page, panel, ana["code"])
+    page.get_by_text("Cambiar fechas o cabaña", exact=True).click()
+    page.get_by_label("Entrada").fill(upcoming(29).isoformat())
+    page.get_by_label("Salida").fill(upcoming(31).isoformat())
+    expect(page.locator("#cotizacion")).to_contain_text("tomada por Bruno Díaz")
+    with page.expect_response(lambda r: r.url.endswith("/cambiar")) as refused:
+        page.get_by_role("button", name="Guardar el cambio").click()
+    assert refused.value.status == 409
+    expect(page.get_by_role("alert")).to_have_text("Esas fechas ya no están libres en esa cabaña.")
+    expect(page.locator("h1")).to_contain_text(f"Reserva {ana['code']}")
+
+    with form_session(panel.base) as (client, token):
+        detail = f"{panel.base}/admin/reservas/{ana['code']}"
+        same = client.post(
+            f"/admin/reservas/{ana['code']}/cambiar",
+            data={
+                "unidad": str(unit["id"]),
+                "entrada": ana["check_in"],
+                "salida": ana["check_out"],
+                "personas": "2",
+                "csrf_token": token,
+            },
+            headers={"Referer": detail},
+        )
+        assert same.status_code == 422
+        assert "No cambiaste nada" in same.text
+        incomplete = client.post(
+            f"/admin/reservas/{ana['code']}/cambiar",
+            data={
+                "unidad": str(unit["id"]),
+                "entrada": "",
+                "salida": "",
+                "personas": "2",
+                "csrf_token": token,
+            },
+            headers={"Referer": detail},
+        )
+        assert incomplete.status_code == 422
+        assert "Completá cabaña, entrada, salida" in incomplete.text
+    found = panel.reservation(ana["code"])
+    assert (found["check_in"], found["check_out"], found["total_amount"]) == (
+        ana["check_in"],
+        ana["check_out"],
+        ana["total_amount"],
+    )
+    assert [e["reason"] for e in found["events"]] == [None]
+
+
+def test_correcting_the_guests_phone_shows_it_normalised(panel: Panel, page: Page) -> None:
+    unit = panel.unit()
+    code = panel.booking(unit["id"], upcoming())["code"]
+    _open(page, panel, code)
+    page.get_by_text("Corregir datos del huésped", exact=True).click()
+    expect(page.get_by_label("Teléfono (WhatsApp)")).to_have_value("+54 9 11 5555-1234")
+    page.get_by_label("Teléfono (WhatsApp)").fill("0351 15 444-7788")
+    page.get_by_label("E-mail", exact=True).fill("ana.perez@example.com")
+    page.get_by_role("button", name="Guardar los datos").click()
+    expect(page.get_by_role("status")).to_have_text("Listo: corregimos los datos del huésped.")
+    expect(page.locator("section", has_text="Huésped").first).to_contain_text("+54 9 351 444-7788")
+    expect(page.locator("#historial")).to_contain_text("Datos del huésped corregidos")
+    found = panel.reservation(code)
+    assert (found["guest_phone"], found["guest_email"]) == ("+5493514447788", "ana.perez@example.com")
+    assert found["events"][-1]["reason"] == "guest_updated"
+    assert panel.sql(  # nobody is told
+        "SELECT count(*) FROM jobs j JOIN reservation_events e ON (j.payload->>'event_id')::bigint = e.id"
+        " WHERE e.reason = 'guest_updated'"
+    ) == [(0,)]
+
+    with form_session(panel.base) as (client, token):
+        refused = client.post(
+            f"/admin/reservas/{code}/huesped",
+            data={"nombre": "Ana Pérez", "telefono": "123", "email": "", "csrf_token": token},
+            headers={"Referer": f"{panel.base}/admin/reservas/{code}"},
+        )
+        assert refused.status_code == 422
+        assert "Ese teléfono no parece válido" in refused.text
+    assert panel.reservation(code)["guest_phone"] == "+5493514447788"

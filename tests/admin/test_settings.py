@@ -235,6 +235,38 @@ def test_hold_windows_and_texts_for_guests_are_saved(panel: Panel, page: Page) -
     ]
 
 
+def test_the_complex_name_times_and_instruction_day_are_saved(panel: Panel, page: Page) -> None:
+    log_in(page, panel.base)
+    page.goto(f"{panel.base}/admin/ajustes/precios")
+    page.get_by_label("Nombre (así lo leen los huéspedes en los mensajes)").fill("Cabañas del Bosque")
+    page.get_by_label("Hora de entrada").fill("15:00")
+    page.get_by_label("Hora de salida").fill("10:30")
+    page.get_by_label("Días antes de la llegada para mandar las instrucciones").fill("2")
+    page.get_by_role("button", name="Guardar datos del complejo").click()
+    expect(page.get_by_role("status")).to_contain_text("guardamos los datos del complejo")
+    expect(page.get_by_label("Hora de salida")).to_have_value("10:30")
+    assert panel.sql(
+        "SELECT complex_name, check_in_time::text, check_out_time::text, checkin_instructions_days_before"
+        " FROM price_settings"
+    ) == [("Cabañas del Bosque", "15:00:00", "10:30:00", 2)]
+
+    with form_session(panel.base) as (client, csrf):
+        refused = client.post(
+            "/admin/ajustes/precios/complejo",
+            data={
+                "csrf_token": csrf,
+                "nombre": "Otro nombre",
+                "entrada": "25:00",
+                "salida": "10:00",
+                "dias": "1",
+            },
+        )
+    assert refused.status_code == 422
+    assert "las horas como 14:00" in refused.text
+    assert "Otro nombre" in refused.text  # what was typed comes back
+    assert panel.sql("SELECT complex_name FROM price_settings") == [("Cabañas del Bosque",)]
+
+
 # -- the bot's answers --------------------------------------------------------------------------------
 
 

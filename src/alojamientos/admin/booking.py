@@ -78,15 +78,20 @@ class BookingForm:
             raise InvalidPhoneNumber(f"{self.telefono!r} is not a phone number") from None
 
 
-async def _quote(session: AsyncSession, form: BookingForm) -> dict[str, object]:
+async def _quote(session: AsyncSession, form: BookingForm, besides: str = "") -> dict[str, object]:
     """What the form shows while it is filled: the units free for those dates and party, and the
-    chosen unit's quote (or, in Spanish, why it cannot be booked)."""
+    chosen unit's quote (or, in Spanish, why it cannot be booked).
+
+    `besides`: the code of a reservation being moved, whose own nights are not taken for itself.
+    """
     result: dict[str, object] = {"quote": None, "quote_error": "", "free": None, "clash": None}
     try:
         check_in, check_out, guests = form.dates()
         result["free"] = [
             offer.accommodation
-            for offer in await reservation_service.availability(session, check_in, check_out, guests)
+            for offer in await reservation_service.availability(
+                session, check_in, check_out, guests, besides=besides or None
+            )
         ]
     except IncompleteStay:
         return result
@@ -97,12 +102,10 @@ async def _quote(session: AsyncSession, form: BookingForm) -> dict[str, object]:
         return result
     try:
         unit = await reservation_service.accommodation(session, int(form.unidad))
-        clash = await session.scalar(
-            repository.overlapping(check_in, check_out)
-            .where(Reservation.accommodation_id == unit.id)
-            .order_by(Reservation.check_in)
-            .limit(1)
-        )
+        taken = repository.overlapping(check_in, check_out).where(Reservation.accommodation_id == unit.id)
+        if besides:
+            taken = taken.where(Reservation.code != besides.upper())
+        clash = await session.scalar(taken.order_by(Reservation.check_in).limit(1))
         if clash is not None:
             result["clash"] = clash
             result["quote_error"] = labels.error_message("dates_unavailable")
@@ -143,10 +146,14 @@ async def live_quote(
     entrada: str = "",
     salida: str = "",
     personas: str = "",
+    codigo: Annotated[str, Query(max_length=12)] = "",
 ) -> Response:
-    """The quote fragment, refreshed by htmx whenever the unit, dates or party size change."""
+    """The quote fragment, refreshed by htmx whenever the unit, dates or party size change.
+
+    `codigo`: the reservation being changed (its detail page asks), so its own nights count as free.
+    """
     form = BookingForm(unidad=unidad, entrada=entrada, salida=salida, personas=personas)
-    return render(request, "admin/reservations/_quote.html", await _quote(session, form))
+    return render(request, "admin/reservations/_quote.html", await _quote(session, form, besides=codigo))
 
 
 @router.post("/nueva")

@@ -177,7 +177,13 @@ ERRORS = {
     "invalid_input": "Revisá los datos del formulario.",
     "not_found": "No encontramos lo que buscabas.",
     "receipt_not_found": "Ese comprobante no es de esta reserva.",
+    "invalid_house_rules": "Revisá los datos: un nombre, las horas como 14:00 y de 0 a 14 días antes.",
     "not_arrived_yet": "Todavía no llegó el día de entrada: si no viene, cancelá la reserva.",
+    "nothing_changed": "No cambiaste nada: la reserva ya tiene esos datos.",
+    "invalid_guest": (
+        "Revisá los datos del huésped: el nombre no puede quedar vacío y el e-mail tiene que ser"
+        " una dirección válida, por ejemplo ana@gmail.com."
+    ),
     "conflict": "No se pudo hacer porque algo cambió mientras tanto. Recargá la página y probá de nuevo.",
 }
 # The bot's answer topics, as the operator reads them (conversation.engine picks them by topic).
@@ -210,6 +216,12 @@ DONE = {
     "pago": "Listo: registramos el pago.",
     "pago-confirma": "Listo: registramos el pago y, como cubre la seña, la reserva quedó confirmada.",
     "cancelada": "Listo: la reserva quedó cancelada.",
+    "cambiada": "Listo: guardamos el cambio y le avisamos al huésped con el precio nuevo.",
+    "cambiada-sin-aviso": (
+        "Listo: guardamos el cambio. Este huésped no tiene e-mail ni WhatsApp con nosotros:"
+        " avisale vos por donde reservó."
+    ),
+    "huesped": "Listo: corregimos los datos del huésped.",
     "notas": "Listo: guardamos las notas.",
     "bloqueada": "Listo: esas noches quedaron bloqueadas.",
     "no-vino": "Listo: la reserva quedó como «No se presentó» y sus noches están libres.",
@@ -221,6 +233,7 @@ DONE = {
     "cabana-creada": "Listo: la cabaña quedó creada.",
     "cabana": "Listo: guardamos los datos de la cabaña.",
     "reservas-pagos": "Listo: guardamos los plazos y los textos para los huéspedes.",
+    "complejo": "Listo: guardamos los datos del complejo.",
     "temporada": "Listo: la temporada vale para las próximas cotizaciones.",
     "temporada-borrada": "Listo: borramos la temporada.",
     "respuesta": "Listo: el bot ya usa la respuesta nueva.",

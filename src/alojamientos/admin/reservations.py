@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import Range
 
 from alojamientos.admin import labels
+from alojamientos.admin.booking import BookingForm, MissingName
 from alojamientos.admin.deps import PREFIX, CurrentAdmin
 from alojamientos.admin.forms import InvalidMethod, parse_amount, parse_date
 from alojamientos.admin.templating import render
@@ -26,8 +27,9 @@ from alojamientos.payments.api import receipt_response
 from alojamientos.payments.models import Attachment, Payment
 from alojamientos.payments.service import payments
 from alojamientos.pricing.service import pricing
-from alojamientos.reservations.models import Accommodation, Reservation, ReservationStatus
+from alojamientos.reservations.models import OCCUPYING, Accommodation, Reservation, ReservationStatus
 from alojamientos.reservations.repository import count_of
+from alojamientos.reservations.service import GUEST_UPDATED, STAY_CHANGED
 from alojamientos.reservations.service import reservation as reservation_service
 
 router = APIRouter(prefix="/reservas")
@@ -130,6 +132,17 @@ async def reservation_detail(
         messages = list(reversed(list(await session.scalars(latest))))
     due = max(found.total_amount - found.paid_amount, Decimal(0))
     deposit_due = max(found.deposit_amount - found.paid_amount, Decimal(0))
+    is_stay = found.kind == "stay"
+    can_change = is_stay and found.status in OCCUPYING
+    units: list[Accommodation] = []
+    if can_change:  # where it can move: units taking bookings, and the one it is in
+        units = list(
+            await session.scalars(
+                select(Accommodation)
+                .where(or_(Accommodation.active, Accommodation.id == found.accommodation_id))
+                .order_by(Accommodation.name)
+            )
+        )
     context = {
         "r": found,
         "unit": unit,
@@ -146,7 +159,12 @@ async def reservation_detail(
         "can_resend": found.status == ReservationStatus.confirmed,
         "can_no_show": found.status == ReservationStatus.confirmed
         and found.check_in <= local_today(await pricing.timezone(session)),
+        "can_change": can_change,
+        "can_fix_guest": is_stay,
+        "units": units,
         "resend_reason": RESEND_CONFIRMATION,
+        "stay_changed": STAY_CHANGED,
+        "guest_updated": GUEST_UPDATED,
         "by_whatsapp": reaches_by_whatsapp(found),
         "done": labels.DONE.get(hecho, ""),
         "error": labels.error_message(error) if error else "",
@@ -194,6 +212,56 @@ async def record_payment(
     )
     confirmed_now = before == ReservationStatus.pre_reserved and paid.status == ReservationStatus.confirmed
     return RedirectResponse(_detail_url(paid.code, "pago-confirma" if confirmed_now else "pago"), 303)
+
+
+@router.post("/{code}/cambiar")
+async def change_stay(
+    code: str,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    unidad: Annotated[str, Form(max_length=12)] = "",
+    entrada: Annotated[str, Form(max_length=10)] = "",
+    salida: Annotated[str, Form(max_length=10)] = "",
+    personas: Annotated[str, Form(max_length=3)] = "",
+) -> Response:
+    """Other dates, unit or party size for the same reservation: re-quoted, payments kept, guest told."""
+    unit_id, check_in, check_out, guests = BookingForm(
+        unidad=unidad, entrada=entrada, salida=salida, personas=personas
+    ).stay()
+    changed = await reservation_service.change_stay(
+        session,
+        code,
+        accommodation_id=unit_id,
+        check_in=check_in,
+        check_out=check_out,
+        guests=guests,
+        actor=admin.actor,
+    )
+    told = bool(changed.guest_email) or reaches_by_whatsapp(changed)
+    return RedirectResponse(_detail_url(changed.code, "cambiada" if told else "cambiada-sin-aviso"), 303)
+
+
+@router.post("/{code}/huesped")
+async def fix_guest(
+    code: str,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    nombre: Annotated[str, Form(max_length=200)] = "",
+    telefono: Annotated[str, Form(max_length=40)] = "",
+    email: Annotated[str, Form(max_length=254)] = "",
+) -> Response:
+    """A typo in the name, another phone or e-mail; the guest is not messaged about it."""
+    if not nombre.strip():
+        raise MissingName("the guest's name is missing")
+    fixed = await reservation_service.update_guest(
+        session,
+        code,
+        name=nombre,
+        phone=BookingForm(telefono=telefono).phone(),
+        email=email,
+        actor=admin.actor,
+    )
+    return RedirectResponse(_detail_url(fixed.code, "huesped"), status_code=303)
 
 
 @router.post("/{code}/cancelar")

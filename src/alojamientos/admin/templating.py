@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,9 @@ templates.env.filters.update(
     momento=_momento,
     restante=_restante,
     numero=_numero,
+    # Values kept as text in an event's JSON data: `e.data.after.check_in|dia|fecha_corta`.
+    dia=date.fromisoformat,
+    decimal=Decimal,
     estado=lambda v: labels.STATUS.get(v, v),
     origen=lambda v: labels.SOURCE.get(v, v),
     medio=lambda v: labels.PAYMENT_METHOD.get(v, v or ""),

@@ -42,6 +42,7 @@ GUEST_TEMPLATES = (
     "hold_reminder",
     "hold_expired",
     "confirmed",
+    "changed",
     "cancelled",
     "checkin_instructions",
 )

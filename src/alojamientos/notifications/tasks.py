@@ -29,12 +29,13 @@ from alojamientos.notifications.models import OperatorAlert
 from alojamientos.notifications.service import RESEND_CONFIRMATION, reaches_by_whatsapp
 from alojamientos.pricing.service import pricing
 from alojamientos.reservations.models import (
+    OCCUPYING,
     Accommodation,
     Reservation,
     ReservationEvent,
     ReservationStatus,
 )
-from alojamientos.reservations.service import NOTIFY
+from alojamientos.reservations.service import NOTIFY, STAY_CHANGED
 from alojamientos.reservations.service import reservation as reservation_service
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,14 @@ async def _dispatch(
         await _guest_email(session, settings, stay, "confirmed", key)
         if payment_extra:
             await _operator_email(session, settings, stay, "op_payment_received", key, **payment_extra)
+    elif to == event.from_status and event.reason == STAY_CHANGED:
+        # The row holds the stay as it is now; keyed on this event, like every other message. A stay
+        # cancelled or expired since then gets that news instead, from its own event.
+        if stay.status not in OCCUPYING:
+            return
+        changed = await _changed_facts(session, stay)
+        await _whatsapp(session, stay, r.say("notify_changed", **facts, **changed))
+        await _guest_email(session, settings, stay, "changed", key)
     elif to == event.from_status and event.reason == "payment" and payment_extra:
         await _operator_email(session, settings, stay, "op_payment_received", key, **payment_extra)
     elif to == ReservationStatus.expired.value:
@@ -132,6 +141,19 @@ async def _dispatch(
         # Only an operator's own words reach the guest; system reasons are for the timeline.
         reason = event.reason if event.actor.startswith("operator:") else None
         await _guest_email(session, settings, stay, "cancelled", key, reason=reason)
+
+
+async def _changed_facts(session: AsyncSession, stay: Reservation) -> dict[str, Any]:
+    """What a changed stay's message adds: the new price and, for a hold, what confirms it and until when."""
+    held = stay.status == ReservationStatus.pre_reserved.value
+    expires_at = stay.expires_at.astimezone(await pricing.timezone(session)) if stay.expires_at else None
+    return {
+        "nights": (stay.check_out - stay.check_in).days,
+        "total": stay.total_amount,
+        "held": held,
+        "deposit_due": max(Decimal(0), stay.deposit_amount - stay.paid_amount),
+        "expires_at": expires_at if held else None,
+    }
 
 
 @handler(ALERT_NOTIFY)

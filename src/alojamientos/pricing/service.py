@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -30,6 +30,10 @@ class InvalidSetting(InvalidInput):
 
 class InvalidHoldWindow(InvalidInput):
     code = "invalid_hold_window"
+
+
+class InvalidHouseRules(InvalidInput):
+    code = "invalid_house_rules"
 
 
 class InvalidSeason(InvalidInput):
@@ -105,6 +109,29 @@ class PricingService:
         policy.hold_minutes_mercadopago = hold_minutes_mercadopago
         policy.hold_hours_transfer = hold_hours_transfer
         policy.cancellation_policy, policy.bank_transfer_details = texts
+        await session.flush()
+        return policy
+
+    async def update_house(
+        self,
+        session: AsyncSession,
+        *,
+        complex_name: str,
+        check_in_time: time,
+        check_out_time: time,
+        checkin_instructions_days_before: int,
+    ) -> PriceSettings:
+        """The complex's name as guests read it, its check-in and check-out times, and how many days
+        ahead the arrival instructions go out."""
+        name = complex_name.strip()
+        if not 1 <= len(name) <= 120:
+            raise InvalidHouseRules("the complex needs a name of 1 to 120 characters", field="complex_name")
+        if not 0 <= checkin_instructions_days_before <= 14:
+            raise InvalidHouseRules("instructions go out 0 to 14 days before check-in")
+        policy = await self.settings(session)
+        policy.complex_name = name
+        policy.check_in_time, policy.check_out_time = check_in_time, check_out_time
+        policy.checkin_instructions_days_before = checkin_instructions_days_before
         await session.flush()
         return policy
 

@@ -57,3 +57,15 @@ class NotArrivedYet(InvalidInput):
     """A no-show is known only from the check-in day on."""
 
     code = "not_arrived_yet"
+
+
+class NothingChanged(InvalidInput):
+    """A change that would leave the reservation exactly as it is (a stale or repeated form)."""
+
+    code = "nothing_changed"
+
+
+class InvalidGuest(InvalidInput):
+    """A guest needs a name; an e-mail, when given, has to look like one."""
+
+    code = "invalid_guest"

@@ -19,8 +19,13 @@ def overlapping(check_in: date, check_out: date) -> Select[Reservation]:
     )
 
 
-def free_units(check_in: date, check_out: date, guests: int) -> Select[Accommodation]:
+def free_units(
+    check_in: date, check_out: date, guests: int, *, besides: str | None = None
+) -> Select[Accommodation]:
+    """`besides`: the code of a reservation being moved, whose own nights do not count as taken."""
     taken = overlapping(check_in, check_out).where(Reservation.accommodation_id == Accommodation.id)
+    if besides:
+        taken = taken.where(Reservation.code != besides.upper())
     return (
         select(Accommodation)
         .where(Accommodation.active, Accommodation.capacity >= guests, ~exists(taken))

@@ -33,10 +33,12 @@ from alojamientos.reservations.errors import (
     AccommodationNotFound,
     DatesUnavailable,
     InvalidAccommodation,
+    InvalidGuest,
     InvalidPhotoUrl,
     InvalidTransition,
     MinimumStay,
     NotArrivedYet,
+    NothingChanged,
     PastDates,
     ReservationNotFound,
     TooManyGuests,
@@ -57,6 +59,11 @@ log = logging.getLogger(__name__)
 NOTIFY = "reservation.notify"  # handled in notifications.tasks: tells the guest and the operator
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no I/1, O/0: read aloud over the phone
 CODE_LENGTH = 6
+# `ReservationEvent.reason` of changes that keep the status: notifications.tasks tells the guest about
+# a changed stay, and nobody about corrected guest details.
+STAY_CHANGED = "stay_changed"
+GUEST_UPDATED = "guest_updated"
+GUEST_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 _CODE_DIGITS = frozenset("23456789")
@@ -256,11 +263,21 @@ class ReservationService:
         return result
 
     async def availability(
-        self, session: AsyncSession, check_in: date, check_out: date, guests: int
+        self,
+        session: AsyncSession,
+        check_in: date,
+        check_out: date,
+        guests: int,
+        *,
+        besides: str | None = None,
     ) -> list[UnitQuote]:
-        """Active units with room for the party, no occupying stay in the range, and minimum nights met."""
+        """Active units with room for the party, no occupying stay in the range, and minimum nights met.
+
+        `besides`: a reservation being moved, whose own nights do not count as taken.
+        """
         await self._not_in_past(session, check_in)
-        units = (await session.scalars(repository.free_units(check_in, check_out, guests))).all()
+        query = repository.free_units(check_in, check_out, guests, besides=besides)
+        units = (await session.scalars(query)).all()
         offers = []
         for unit in units:
             unit_quote = await self.quote(session, unit, check_in, check_out, guests)
@@ -408,6 +425,122 @@ class ReservationService:
             session, found.code, frm=(ReservationStatus.confirmed,), to=ReservationStatus.no_show, actor=actor
         )
 
+    async def change_stay(
+        self,
+        session: AsyncSession,
+        code: str,
+        *,
+        accommodation_id: int,
+        check_in: date,
+        check_out: date,
+        guests: int,
+        actor: str,
+    ) -> Reservation:
+        """Move a hold or confirmed stay to another unit, dates or party size, re-quoted as a new hold.
+
+        The same reservation, so its payments stay with it: the paid amount is kept, a hold keeps its
+        expiry, and the exclusion constraint decides overlaps exactly as for a new hold.
+        """
+        stay = await self._locked(session, code)  # a confirm or cancel waits for us, or we for it
+        if stay.kind != "stay":
+            raise WrongKind(f"{stay.code} is a block", kind=stay.kind)
+        if stay.status not in OCCUPYING:
+            raise InvalidTransition(
+                f"reservation {stay.code} is {stay.status}; only holds and confirmed stays can change",
+                status=stay.status,
+            )
+        if (stay.accommodation_id, stay.check_in, stay.check_out, stay.guests) == (
+            accommodation_id,
+            check_in,
+            check_out,
+            guests,
+        ):
+            raise NothingChanged(f"reservation {stay.code} already is that stay")
+        unit = await self.accommodation(session, accommodation_id)
+        if not unit.active:
+            raise AccommodationInactive(f"{unit.name} is not taking bookings")
+        new_quote = await self.checked_quote(session, unit, check_in, check_out, guests)
+        before = _stay_facts(stay, (await self.accommodation(session, stay.accommodation_id)).name)
+        try:
+            async with session.begin_nested():
+                await session.execute(
+                    update(Reservation)
+                    .where(Reservation.id == stay.id)
+                    .values(
+                        accommodation_id=unit.id,
+                        check_in=check_in,
+                        check_out=check_out,
+                        guests=guests,
+                        total_amount=new_quote.total,
+                        deposit_amount=new_quote.deposit,
+                        updated_at=utc_now(),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+        except IntegrityError as exc:
+            if isinstance(exc.orig, pg_errors.ExclusionViolation):
+                raise await self._dates_unavailable(
+                    session, unit.id, check_in, check_out, besides=stay.id
+                ) from None
+            raise
+        await session.refresh(stay)  # the period is computed by the database
+        after = _stay_facts(stay, unit.name)
+        await self.record_event(
+            session,
+            stay,
+            stay.status,
+            stay.status,
+            actor=actor,
+            reason=STAY_CHANGED,
+            data={"before": before, "after": after},
+        )
+        log.info("reservation.stay_changed", extra={"code": stay.code, "before": before, "after": after})
+        return stay
+
+    async def update_guest(
+        self,
+        session: AsyncSession,
+        code: str,
+        *,
+        name: str,
+        phone: str | None,
+        email: str | None,
+        actor: str,
+    ) -> Reservation:
+        """Correct who the guest is (a typo, another number); the guest is not messaged about it.
+
+        `phone` comes already in E.164 (`kit.phone.to_e164`), or None.
+        """
+        stay = await self._locked(session, code)
+        if stay.kind != "stay":
+            raise WrongKind(f"{stay.code} is a block", kind=stay.kind)
+        name = " ".join(name.split())
+        email = (email or "").strip() or None
+        if not 1 <= len(name) <= 200:
+            raise InvalidGuest("the guest needs a name of 1 to 200 characters", field="name")
+        if email is not None and (len(email) > 254 or not GUEST_EMAIL.fullmatch(email)):
+            raise InvalidGuest(f"{email!r} is not an e-mail address", field="email")
+        if phone is not None and not (phone.startswith("+") and len(phone) <= 20):
+            raise InvalidGuest(f"{phone!r} is not an E.164 phone number", field="phone")
+        before = {"name": stay.guest_name, "phone": stay.guest_phone, "email": stay.guest_email}
+        after = {"name": name, "phone": phone, "email": email}
+        if before == after:
+            raise NothingChanged(f"reservation {stay.code} already has those guest details")
+        stay.guest_name, stay.guest_phone, stay.guest_email = name, phone, email
+        await session.flush()
+        await self.record_event(
+            session,
+            stay,
+            stay.status,
+            stay.status,
+            actor=actor,
+            reason=GUEST_UPDATED,
+            data={"before": before, "after": after},
+            notify=False,
+        )
+        log.info("reservation.guest_updated", extra={"code": stay.code})
+        return stay
+
     async def complete(self, session: AsyncSession, code: str) -> Reservation:
         return await self._transition(
             session,
@@ -446,6 +579,15 @@ class ReservationService:
         return [code for _, code in rows]
 
     # -- internals -------------------------------------------------------------------------------
+
+    async def _locked(self, session: AsyncSession, code: str) -> Reservation:
+        """The reservation, read fresh and locked until the transaction ends."""
+        found = await session.scalar(
+            repository.by_code(code).with_for_update().execution_options(populate_existing=True)
+        )
+        if found is None:
+            raise ReservationNotFound(f"there is no reservation {code}", reservation_code=code)
+        return found
 
     async def _transition(
         self,
@@ -551,15 +693,24 @@ class ReservationService:
         raise RuntimeError("could not draw a free reservation code in 5 attempts")
 
     async def _dates_unavailable(
-        self, session: AsyncSession, accommodation_id: int, check_in: date, check_out: date
+        self,
+        session: AsyncSession,
+        accommodation_id: int,
+        check_in: date,
+        check_out: date,
+        *,
+        besides: int | None = None,
     ) -> DatesUnavailable:
-        """Name the stay we collided with (it is committed: the constraint waited for it)."""
-        clash = await session.scalar(
-            repository.overlapping(check_in, check_out)
-            .where(Reservation.accommodation_id == accommodation_id)
-            .order_by(Reservation.check_in)
-            .limit(1)
+        """Name the stay we collided with (it is committed: the constraint waited for it).
+
+        `besides`: the reservation being moved, which never collides with itself.
+        """
+        query = repository.overlapping(check_in, check_out).where(
+            Reservation.accommodation_id == accommodation_id
         )
+        if besides is not None:
+            query = query.where(Reservation.id != besides)
+        clash = await session.scalar(query.order_by(Reservation.check_in).limit(1))
         conflict = (
             {"check_in": clash.check_in.isoformat(), "check_out": clash.check_out.isoformat()}
             if clash
@@ -571,6 +722,19 @@ class ReservationService:
             accommodation_id=accommodation_id,
             conflict=conflict,
         )
+
+
+def _stay_facts(stay: Reservation, unit_name: str) -> dict[str, Any]:
+    """A stay as the timeline keeps it (JSON): enough to say, in words, what it was."""
+    return {
+        "accommodation_id": stay.accommodation_id,
+        "unit": unit_name,
+        "check_in": stay.check_in.isoformat(),
+        "check_out": stay.check_out.isoformat(),
+        "guests": stay.guests,
+        "total": str(stay.total_amount),
+        "deposit": str(stay.deposit_amount),
+    }
 
 
 def _violates(exc: IntegrityError, constraint: str) -> bool:

@@ -4,6 +4,7 @@ and the texts guests are sent (cancellation policy, bank details)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import time
 from decimal import Decimal
 from typing import Annotated
 
@@ -17,7 +18,14 @@ from alojamientos.admin.forms import parse_amount, parse_date
 from alojamientos.admin.settings._common import done, number, page, text, whole
 from alojamientos.db import SessionDep
 from alojamientos.errors import AppError
-from alojamientos.pricing.service import MAX_MIN_NIGHTS, InvalidHoldWindow, InvalidSeason, NewSeason, pricing
+from alojamientos.pricing.service import (
+    MAX_MIN_NIGHTS,
+    InvalidHoldWindow,
+    InvalidHouseRules,
+    InvalidSeason,
+    NewSeason,
+    pricing,
+)
 from alojamientos.reservations.models import Accommodation
 
 router = APIRouter()
@@ -73,6 +81,7 @@ async def _page(
     *,
     season: SeasonForm | None = None,
     booking: dict[str, str] | None = None,
+    house: dict[str, str] | None = None,
     **kwargs: object,
 ) -> Response:
     units = list(await session.scalars(select(Accommodation).order_by(Accommodation.name)))
@@ -88,6 +97,13 @@ async def _page(
             "plazo_transferencia": str(policy.hold_hours_transfer),
             "cancelacion": policy.cancellation_policy,
             "datos_bancarios": policy.bank_transfer_details,
+        },
+        "house_form": house
+        or {
+            "nombre": policy.complex_name,
+            "entrada": f"{policy.check_in_time:%H:%M}",
+            "salida": f"{policy.check_out_time:%H:%M}",
+            "dias": str(policy.checkin_instructions_days_before),
         },
         "seasons": await pricing.seasons(session),
         "season_form": asdict(season or SeasonForm()),
@@ -148,6 +164,39 @@ async def set_booking_policy(
         }
         return await _page(request, session, booking=typed, error=exc)
     return done("/precios", "reservas-pagos")
+
+
+def _clock(raw: str) -> time:
+    """`14:00` or `9:30` from a time input."""
+    try:
+        return time.fromisoformat(raw.strip().zfill(5))
+    except ValueError:
+        raise InvalidHouseRules(f"{raw!r} is not a time of day") from None
+
+
+@router.post("/precios/complejo")
+async def set_house_rules(
+    request: Request,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    nombre: Annotated[str, Form(max_length=200)] = "",
+    entrada: Annotated[str, Form(max_length=8)] = "",
+    salida: Annotated[str, Form(max_length=8)] = "",
+    dias: Annotated[str, Form(max_length=4)] = "",
+) -> Response:
+    try:
+        async with session.begin_nested():  # a refusal undoes only this
+            await pricing.update_house(
+                session,
+                complex_name=nombre,
+                check_in_time=_clock(entrada),
+                check_out_time=_clock(salida),
+                checkin_instructions_days_before=whole(dias, 0, 14, InvalidHouseRules),
+            )
+    except AppError as exc:
+        typed = {"nombre": nombre, "entrada": entrada, "salida": salida, "dias": dias}
+        return await _page(request, session, house=typed, error=exc)
+    return done("/precios", "complejo")
 
 
 @router.post("/temporadas")
