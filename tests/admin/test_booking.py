@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from alojamientos.conversation.format import pesos
 from alojamientos.kit.phone import to_e164
-from tests.admin.conftest import Panel, log_in, screenshot, upcoming
+from tests.admin.conftest import Panel, form_session, log_in, screenshot, upcoming
 
 
 def _fill(page: Page, unit_name: str, nights: int = 2, name: str = "Diego Fernández") -> None:
@@ -66,3 +66,22 @@ def test_taken_dates_are_refused_in_spanish_and_the_form_is_kept(panel: Panel, p
     expect(page.get_by_role("alert").first).to_contain_text("Esas fechas ya no están libres")
     expect(page.get_by_label("Nombre y apellido")).to_have_value("Elena Ruiz")
     assert len(panel.api.get("/api/v1/reservations").json()["items"]) == 1
+
+
+def test_mercado_pago_is_offered_only_when_links_can_be_made(panel: Panel, page: Page) -> None:
+    """The test server has no Mercado Pago access token: a link could never be made, so no option."""
+    unit = panel.unit()
+    log_in(page, panel.base)
+    page.goto(f"{panel.base}/admin/reservas/nueva")
+    expect(page.get_by_label("Cómo va a pagar la seña").locator("option")).to_have_text(["Transferencia"])
+    start = upcoming(25)
+    with form_session(panel.base) as (client, csrf):
+        refused = client.post(
+            "/admin/reservas/nueva",
+            data={"csrf_token": csrf, "unidad": str(unit["id"]), "entrada": start.isoformat(),
+                  "salida": (start + timedelta(days=2)).isoformat(), "personas": "2",
+                  "nombre": "Ana Pérez", "medio": "mercadopago"},
+        )  # fmt: skip
+    assert refused.status_code == 422
+    assert "Mercado Pago está apagado o sin configurar" in refused.text
+    assert panel.api.get("/api/v1/reservations").json()["items"] == []

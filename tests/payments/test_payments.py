@@ -9,10 +9,13 @@ from typing import Any
 import httpx
 import psycopg
 
+from alojamientos.db import Database
 from alojamientos.jobs.worker import Worker
 from alojamientos.kit.clock import utc_now
+from alojamientos.reservations.service import reservation as reservation_service
 from tests.fakes.graph import FakeGraph
 from tests.fakes.mercadopago import FakeMercadoPago, signed_notification
+from tests.fixtures.api import today_ar
 from tests.fixtures.database import psycopg_url
 from tests.payments.conftest import GUEST_EMAIL, GUEST_PHONE
 
@@ -283,3 +286,45 @@ async def test_with_auto_replies_off_the_bot_is_silent_and_the_operator_is_told(
     assert len(alerts) == 1
     thread = (await api.get(f"/api/v1/conversations/{guest.phone}")).json()
     assert [m["direction"] for m in thread["messages"]] == ["in", "in"]
+
+
+async def test_a_mercadopago_hold_from_the_panel_gets_its_link_and_a_new_one_when_moved(
+    api: httpx.AsyncClient, unit: dict[str, Any], mp: FakeMercadoPago, pay_worker: Worker, smtp: Any,
+    graph: FakeGraph, pay_settings: Any,
+) -> None:  # fmt: skip
+    """Links are asked for by the hold itself, whoever made it; a move that changes the deposit
+    replaces the link (the old one would charge the old amount)."""
+    start = today_ar() + timedelta(days=40)
+    created = await api.post("/api/v1/reservations", json={
+        "accommodation_id": unit["id"], "check_in": start.isoformat(),
+        "check_out": (start + timedelta(days=2)).isoformat(), "guests": 2, "payment_method": "mercadopago",
+        "guest_name": "Lucía Gómez", "guest_phone": GUEST_PHONE, "guest_email": GUEST_EMAIL,
+    })  # fmt: skip
+    assert created.status_code == 201, created.text
+    code = created.json()["code"]
+    await pay_worker.run_pending()
+    [first] = mp.preferences
+    assert first["items"][0]["unit_price"] == float(created.json()["deposit_amount"])
+    assert [t for t in graph.texts_to(GUEST_PHONE) if "mercadopago.com.ar" in t] != []
+    assert [m for m in mails(smtp, GUEST_EMAIL) if "mercadopago.com.ar" in m.get_body().get_content()] != []
+
+    database = Database(pay_settings)
+    try:
+        async with database.session_scope() as session:
+            await reservation_service.change_stay(
+                session, code, accommodation_id=unit["id"], check_in=start,
+                check_out=start + timedelta(days=4), guests=2, actor="operator:dueno@example.com",
+            )  # fmt: skip
+    finally:
+        await database.dispose()
+    await pay_worker.run_pending()
+    detail = (await api.get(f"/api/v1/reservations/{code}")).json()
+    [_, second] = mp.preferences
+    assert (
+        second["items"][0]["unit_price"] == float(detail["deposit_amount"]) > first["items"][0]["unit_price"]
+    )
+    links = [t for t in graph.texts_to(GUEST_PHONE) if "mercadopago.com.ar" in t]
+    assert len(links) == 2 and links[0] != links[1]
+
+    await pay_worker.run_pending()  # nothing left to do: no third link
+    assert len(mp.preferences) == 2

@@ -18,6 +18,7 @@ from alojamientos.admin.templating import render
 from alojamientos.db import SessionDep
 from alojamientos.errors import AppError, InvalidInput
 from alojamientos.kit.phone import InvalidPhone, to_e164
+from alojamientos.ops.flags import flags
 from alojamientos.reservations import repository
 from alojamientos.reservations.models import Accommodation, Reservation, ReservationSource, ReservationStatus
 from alojamientos.reservations.service import NewStay
@@ -32,6 +33,10 @@ class InvalidPhoneNumber(InvalidInput):
 
 class MissingName(InvalidInput):
     code = "missing_name"
+
+
+class MercadoPagoUnavailable(InvalidInput):
+    code = "mercadopago_unavailable"
 
 
 class IncompleteStay(InvalidInput):
@@ -122,8 +127,20 @@ async def _page(
     units = await session.scalars(
         select(Accommodation).where(Accommodation.active).order_by(Accommodation.name)
     )
-    context = {"form": asdict(form), "units": list(units), "error": error, **await _quote(session, form)}
+    context = {
+        "form": asdict(form),
+        "units": list(units),
+        "error": error,
+        "mercadopago": await mercadopago_available(request, session),
+        **await _quote(session, form),
+    }
     return render(request, "admin/reservations/new.html", context, status_code=status)
+
+
+async def mercadopago_available(request: Request, session: AsyncSession) -> bool:
+    """Links can be made: an access token is configured and the `mercadopago` flag is on."""
+    configured = request.app.state.settings.mercadopago_access_token is not None
+    return configured and await flags.enabled(session, "mercadopago")
 
 
 @router.get("/nueva")
@@ -176,6 +193,8 @@ async def create(
     try:
         if not nombre.strip():
             raise MissingName("the guest's name is missing")
+        if medio == "mercadopago" and not await mercadopago_available(request, session):
+            raise MercadoPagoUnavailable("Mercado Pago links are off or not configured")
         unit_id, check_in, check_out, guests = form.stay()
         created = await reservation_service.hold(
             session,

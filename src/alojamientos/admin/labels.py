@@ -128,6 +128,7 @@ ERRORS = {
     "invalid_method": "Elegí cómo pagó el huésped.",
     "empty_reply": "Escribí el mensaje antes de enviarlo.",
     "missing_name": "Falta el nombre del huésped.",
+    "mercadopago_unavailable": "Mercado Pago está apagado o sin configurar: elegí transferencia.",
     "invalid_phone": "Ese teléfono no parece válido; escribilo con característica, por ejemplo 11 5555-1234.",
     "incomplete_stay": "Completá cabaña, entrada, salida (posterior a la entrada) y cantidad de personas.",
     "invalid_setting": "Revisá los números: porcentajes entre 0 y 100 y un mínimo de noches de 1 a 60.",

@@ -27,6 +27,7 @@ from alojamientos.notifications.context import base_context, reservation_context
 from alojamientos.notifications.email import queue_email
 from alojamientos.notifications.models import OperatorAlert
 from alojamientos.notifications.service import RESEND_CONFIRMATION, reaches_by_whatsapp
+from alojamientos.payments.tasks import request_payment_link
 from alojamientos.pricing.service import pricing
 from alojamientos.reservations.models import (
     OCCUPYING,
@@ -110,7 +111,11 @@ async def _dispatch(
     }
     to = event.to_status
     if event.from_status is None and to == ReservationStatus.pre_reserved.value:
-        if stay.payment_method != "mercadopago":  # the link job sends that guest's e-mail, link included
+        if stay.payment_method == "mercadopago":
+            # The link job sends that guest's e-mail, link included. Holds made in the chat queued it
+            # already (same key); holds made in the panel get theirs here.
+            await request_payment_link(session, stay.code)
+        else:
             await _guest_email(session, settings, stay, "hold_created", key)
         await _operator_email(session, settings, stay, "op_new_hold", key)
     elif to == event.from_status == ReservationStatus.confirmed.value and event.reason == RESEND_CONFIRMATION:
@@ -130,6 +135,15 @@ async def _dispatch(
         changed = await _changed_facts(session, stay)
         await _whatsapp(session, stay, r.say("notify_changed", **facts, **changed))
         await _guest_email(session, settings, stay, "changed", key)
+        before, after = (event.data or {}).get("before", {}), (event.data or {}).get("after", {})
+        if (
+            stay.status == ReservationStatus.pre_reserved.value
+            and stay.payment_method == "mercadopago"
+            and before.get("deposit") != after.get("deposit")
+        ):
+            # The old link charges the old deposit: a new one replaces it (sent by WhatsApp).
+            stay.payment_link = stay.provider_reference = None
+            await request_payment_link(session, stay.code, attempt=event.id)
     elif to == event.from_status and event.reason == "payment" and payment_extra:
         await _operator_email(session, settings, stay, "op_payment_received", key, **payment_extra)
     elif to == ReservationStatus.expired.value:

@@ -6,10 +6,12 @@ import logging
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.conversation import replies as r
 from alojamientos.conversation.messages import Reply
 from alojamientos.conversation.service import conversations
+from alojamientos.jobs.queue import enqueue
 from alojamientos.jobs.worker import JobContext, handler
 from alojamientos.kit.clock import utc_now
 from alojamientos.notifications.context import reservation_context
@@ -23,6 +25,13 @@ from alojamientos.reservations.models import Accommodation, Reservation, Reserva
 log = logging.getLogger(__name__)
 CREATE_PREFERENCE = "payments.create_preference"
 FETCH_PAYMENT = "payments.mercadopago"
+
+
+async def request_payment_link(session: AsyncSession, code: str, *, attempt: int | None = None) -> None:
+    """Queues the hold's Mercado Pago link; `attempt` (a timeline event) asks for a new one after a change."""
+    suffix = f":{attempt}" if attempt is not None else ""
+    payload: dict[str, Any] = {"code": code} if attempt is None else {"code": code, "attempt": attempt}
+    await enqueue(session, CREATE_PREFERENCE, payload, dedupe_key=f"preference:{code}{suffix}")
 
 
 @handler(CREATE_PREFERENCE)
@@ -52,7 +61,7 @@ async def create_preference(ctx: JobContext, payload: dict[str, Any]) -> None:
         amount=deposit,
         expires_at=expires_at,
         payer_email=email,
-        attempt_key=f"pref-{code}",
+        attempt_key=f"pref-{code}" + (f"-{payload['attempt']}" if payload.get("attempt") else ""),
     )
     link = str(preference["init_point"])
     async with ctx.db.session_scope() as session:
