@@ -1,10 +1,11 @@
-"""Every main page: a title, Spanish (Argentina) as its language, and a label on every form field."""
+"""Every main page: a title, Spanish (Argentina) as its language, a label on every form field, and
+no sideways scrolling on a phone (the calendar grid scrolls inside its own box)."""
 
 from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from tests.admin.conftest import Panel, log_in, upcoming
+from tests.admin.conftest import PHONE_VIEWPORT, Panel, log_in, upcoming
 
 UNLABELLED = """() => Array.from(document.querySelectorAll('input, select, textarea'))
   .filter(el => el.type !== 'hidden')
@@ -16,6 +17,7 @@ def _check(page: Page) -> None:
     assert page.title().strip(), page.url
     assert page.get_attribute("html", "lang") == "es-AR"
     assert page.evaluate(UNLABELLED) == [], page.url
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_VIEWPORT["width"], page.url
 
 
 def test_pages_have_a_title_language_and_labelled_fields(panel: Panel, page: Page) -> None:
@@ -26,7 +28,16 @@ def test_pages_have_a_title_language_and_labelled_fields(panel: Panel, page: Pag
     _check(page)
     log_in(page, panel.base)
     pages = ["/admin/", "/admin/reservas", f"/admin/reservas/{code}", "/admin/reservas/nueva"]
-    for path in [*pages, "/admin/conversaciones", "/admin/clave", "/admin/calendario", "/admin/ajustes"]:
+    settings = [f"/admin/ajustes/{p}" for p in ("cabanas", f"cabanas/{unit['id']}", "precios", "respuestas")]
+    settings += ["/admin/ajustes/calendarios", "/admin/ajustes/funciones", "/admin/ajustes/operadores"]
+    others = [
+        "/admin/conversaciones",
+        "/admin/clave",
+        "/admin/calendario",
+        "/admin/bloqueos/nuevo",
+        "/admin/sistema",
+    ]
+    for path in [*pages, *others, *settings]:
         page.goto(f"{panel.base}{path}")
         _check(page)
     page.goto(f"{panel.base}/admin/conversaciones/+5491155551234")

@@ -1,0 +1,152 @@
+"""Changing a stay in place (dates, unit, party) and correcting the guest's details."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from psycopg import errors as pg_errors
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from alojamientos.kit.clock import utc_now
+from alojamientos.kit.email_address import is_email
+from alojamientos.reservations.errors import (
+    AccommodationInactive,
+    InvalidGuest,
+    InvalidTransition,
+    NothingChanged,
+    WrongKind,
+)
+from alojamientos.reservations.models import (
+    OCCUPYING,
+    Reservation,
+)
+from alojamientos.reservations.service._common import (
+    GUEST_UPDATED,
+    STAY_CHANGED,
+    _stay_facts,
+    log,
+)
+
+if TYPE_CHECKING:
+    from alojamientos.reservations.service import ReservationService
+
+
+async def change_stay(
+    self: ReservationService,
+    session: AsyncSession,
+    code: str,
+    *,
+    accommodation_id: int,
+    check_in: date,
+    check_out: date,
+    guests: int,
+    actor: str,
+) -> Reservation:
+    """Move a hold or confirmed stay to another unit, dates or party size, re-quoted as a new hold.
+
+    The same reservation, so its payments stay with it: the paid amount is kept, a hold keeps its
+    expiry, and the exclusion constraint decides overlaps exactly as for a new hold.
+    """
+    stay = await self._locked(session, code)  # a confirm or cancel waits for us, or we for it
+    if stay.kind != "stay":
+        raise WrongKind(f"{stay.code} is a block", kind=stay.kind)
+    if stay.status not in OCCUPYING:
+        raise InvalidTransition(
+            f"reservation {stay.code} is {stay.status}; only holds and confirmed stays can change",
+            status=stay.status,
+        )
+    if (stay.accommodation_id, stay.check_in, stay.check_out, stay.guests) == (
+        accommodation_id,
+        check_in,
+        check_out,
+        guests,
+    ):
+        raise NothingChanged(f"reservation {stay.code} already is that stay")
+    unit = await self.accommodation(session, accommodation_id)
+    if not unit.active:
+        raise AccommodationInactive(f"{unit.name} is not taking bookings")
+    new_quote = await self.checked_quote(session, unit, check_in, check_out, guests)
+    before = _stay_facts(stay, (await self.accommodation(session, stay.accommodation_id)).name)
+    try:
+        async with session.begin_nested():
+            await session.execute(
+                update(Reservation)
+                .where(Reservation.id == stay.id)
+                .values(
+                    accommodation_id=unit.id,
+                    check_in=check_in,
+                    check_out=check_out,
+                    guests=guests,
+                    total_amount=new_quote.total,
+                    deposit_amount=new_quote.deposit,
+                    updated_at=utc_now(),
+                )
+                .execution_options(synchronize_session=False)
+            )
+    except IntegrityError as exc:
+        if isinstance(exc.orig, pg_errors.ExclusionViolation):
+            raise await self._dates_unavailable(
+                session, unit.id, check_in, check_out, besides=stay.id
+            ) from None
+        raise
+    await session.refresh(stay)  # the period is computed by the database
+    after = _stay_facts(stay, unit.name)
+    await self.record_event(
+        session,
+        stay,
+        stay.status,
+        stay.status,
+        actor=actor,
+        reason=STAY_CHANGED,
+        data={"before": before, "after": after},
+    )
+    log.info("reservation.stay_changed", extra={"code": stay.code, "before": before, "after": after})
+    return stay
+
+
+async def update_guest(
+    self: ReservationService,
+    session: AsyncSession,
+    code: str,
+    *,
+    name: str,
+    phone: str | None,
+    email: str | None,
+    actor: str,
+) -> Reservation:
+    """Correct who the guest is (a typo, another number); the guest is not messaged about it.
+
+    `phone` comes already in E.164 (`kit.phone.to_e164`), or None.
+    """
+    stay = await self._locked(session, code)
+    if stay.kind != "stay":
+        raise WrongKind(f"{stay.code} is a block", kind=stay.kind)
+    name = " ".join(name.split())
+    email = (email or "").strip() or None
+    if not 1 <= len(name) <= 200:
+        raise InvalidGuest("the guest needs a name of 1 to 200 characters", field="name")
+    if email is not None and not is_email(email):
+        raise InvalidGuest(f"{email!r} is not an e-mail address", field="email")
+    if phone is not None and not (phone.startswith("+") and len(phone) <= 20):
+        raise InvalidGuest(f"{phone!r} is not an E.164 phone number", field="phone")
+    before = {"name": stay.guest_name, "phone": stay.guest_phone, "email": stay.guest_email}
+    after = {"name": name, "phone": phone, "email": email}
+    if before == after:
+        raise NothingChanged(f"reservation {stay.code} already has those guest details")
+    stay.guest_name, stay.guest_phone, stay.guest_email = name, phone, email
+    await session.flush()
+    await self.record_event(
+        session,
+        stay,
+        stay.status,
+        stay.status,
+        actor=actor,
+        reason=GUEST_UPDATED,
+        data={"before": before, "after": after},
+        notify=False,
+    )
+    log.info("reservation.guest_updated", extra={"code": stay.code})
+    return stay

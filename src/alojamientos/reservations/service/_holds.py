@@ -1,0 +1,197 @@
+"""New rows: holds and our own blocks. The exclusion constraint decides overlaps; codes are drawn here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from psycopg import errors as pg_errors
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from alojamientos.kit.clock import utc_now
+from alojamientos.pricing.service import pricing
+from alojamientos.reservations import repository
+from alojamientos.reservations.errors import (
+    AccommodationInactive,
+    DatesUnavailable,
+    WrongKind,
+)
+from alojamientos.reservations.models import (
+    Reservation,
+    ReservationSource,
+    ReservationStatus,
+)
+from alojamientos.reservations.service._common import (
+    NewBlock,
+    NewStay,
+    _violates,
+    log,
+    new_code,
+)
+
+if TYPE_CHECKING:
+    from alojamientos.reservations.service import ReservationService
+
+
+async def hold(self: ReservationService, session: AsyncSession, stay: NewStay, *, actor: str) -> Reservation:
+    """Create a `pre_reserved` hold (or a `confirmed` stay); the constraint refuses overlaps."""
+    unit = await self.accommodation(session, stay.accommodation_id)
+    if not unit.active:
+        raise AccommodationInactive(f"{unit.name} is not taking bookings")
+    stay_quote = await self.checked_quote(session, unit, stay.check_in, stay.check_out, stay.guests)
+    now = utc_now()
+    expires_at = None
+    if stay.status is ReservationStatus.pre_reserved:
+        expires_at = now + await self._hold_window(session, stay.payment_method)
+
+    def build(code: str) -> Reservation:
+        return Reservation(
+            code=code,
+            accommodation_id=unit.id,
+            check_in=stay.check_in,
+            check_out=stay.check_out,
+            guests=stay.guests,
+            guest_name=stay.guest_name,
+            guest_phone=stay.guest_phone,
+            guest_email=stay.guest_email,
+            status=stay.status.value,
+            source=stay.source.value,
+            total_amount=stay_quote.total,
+            deposit_amount=stay_quote.deposit,
+            paid_amount=Decimal("0.00"),
+            expires_at=expires_at,
+            notes=stay.notes,
+            payment_method=stay.payment_method if expires_at else None,
+        )
+
+    reservation = await self._insert(session, build, stay.accommodation_id, stay.check_in, stay.check_out)
+    await self.record_event(
+        session,
+        reservation,
+        None,
+        stay.status.value,
+        actor=actor,
+        data={"payment_method": stay.payment_method} if expires_at else {},
+    )
+    log.info(
+        "reservation.created",
+        extra={"code": reservation.code, "status": reservation.status, "source": stay.source},
+    )
+    return reservation
+
+
+async def block(self: ReservationService, session: AsyncSession, new: NewBlock, *, actor: str) -> Reservation:
+    """Close a unit's dates ourselves; exported to Airbnb and Booking like any stay."""
+    unit = await self.accommodation(session, new.accommodation_id)
+    await self._not_in_past(session, new.check_in)
+    reason = new.reason.strip() or "Bloqueo"
+
+    def build(code: str) -> Reservation:
+        return Reservation(
+            code=code,
+            accommodation_id=unit.id,
+            check_in=new.check_in,
+            check_out=new.check_out,
+            guests=1,
+            guest_name=reason[:200],
+            guest_phone=None,
+            status=ReservationStatus.confirmed.value,
+            source=ReservationSource.admin.value,
+            kind="block",
+            total_amount=Decimal(0),
+            deposit_amount=Decimal(0),
+            paid_amount=Decimal(0),
+        )
+
+    blocked = await self._insert(session, build, unit.id, new.check_in, new.check_out)
+    await self.record_event(
+        session,
+        blocked,
+        None,
+        ReservationStatus.confirmed.value,
+        actor=actor,
+        reason=reason,
+        notify=False,
+    )
+    log.info("reservation.blocked", extra={"code": blocked.code, "accommodation_id": unit.id})
+    return blocked
+
+
+async def unblock(self: ReservationService, session: AsyncSession, code: str, *, actor: str) -> Reservation:
+    """Open a block of ours again (another channel's blocks come and go with its feed)."""
+    found = await self.get(session, code)
+    if found.kind != "block" or found.feed_id is not None:
+        raise WrongKind(f"{found.code} is not a block made here", kind=found.kind)
+    return await self._transition(
+        session,
+        found.code,
+        frm=(ReservationStatus.confirmed,),
+        to=ReservationStatus.cancelled,
+        actor=actor,
+        notify=False,
+    )
+
+
+async def _hold_window(self: ReservationService, session: AsyncSession, payment_method: str) -> timedelta:
+    policy = await pricing.settings(session)
+    if payment_method == "mercadopago":
+        return timedelta(minutes=policy.hold_minutes_mercadopago)
+    return timedelta(hours=policy.hold_hours_transfer)
+
+
+async def _insert(
+    self: ReservationService,
+    session: AsyncSession,
+    build: Callable[[str], Reservation],
+    accommodation_id: int,
+    check_in: date,
+    check_out: date,
+) -> Reservation:
+    """Insert the row `build(code)` makes; the exclusion constraint decides overlaps."""
+    for _attempt in range(5):
+        reservation = build(new_code())
+        try:
+            async with session.begin_nested():
+                session.add(reservation)
+                await session.flush()
+        except IntegrityError as exc:
+            if isinstance(exc.orig, pg_errors.ExclusionViolation):
+                raise await self._dates_unavailable(session, accommodation_id, check_in, check_out) from None
+            if _violates(exc, "uq_reservations_code"):
+                continue  # a code collision: draw another
+            raise
+        return reservation
+    raise RuntimeError("could not draw a free reservation code in 5 attempts")
+
+
+async def _dates_unavailable(
+    self: ReservationService,
+    session: AsyncSession,
+    accommodation_id: int,
+    check_in: date,
+    check_out: date,
+    *,
+    besides: int | None = None,
+) -> DatesUnavailable:
+    """Name the stay we collided with (it is committed: the constraint waited for it).
+
+    `besides`: the reservation being moved, which never collides with itself.
+    """
+    query = repository.overlapping(check_in, check_out).where(
+        Reservation.accommodation_id == accommodation_id
+    )
+    if besides is not None:
+        query = query.where(Reservation.id != besides)
+    clash = await session.scalar(query.order_by(Reservation.check_in).limit(1))
+    conflict = (
+        {"check_in": clash.check_in.isoformat(), "check_out": clash.check_out.isoformat()} if clash else None
+    )
+    where = f" ({conflict['check_in']} to {conflict['check_out']})" if conflict else ""
+    return DatesUnavailable(
+        f"those dates overlap another stay in this unit{where}",
+        accommodation_id=accommodation_id,
+        conflict=conflict,
+    )

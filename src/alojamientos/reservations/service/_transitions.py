@@ -1,0 +1,200 @@
+"""State changes: conditional UPDATEs that write their timeline event in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from alojamientos.jobs.queue import enqueue
+from alojamientos.kit.clock import local_today, utc_now
+from alojamientos.observability.metrics import count_transition
+from alojamientos.pricing.service import pricing
+from alojamientos.reservations import repository
+from alojamientos.reservations.errors import (
+    InvalidTransition,
+    NotArrivedYet,
+    ReservationNotFound,
+    WrongKind,
+)
+from alojamientos.reservations.models import (
+    OCCUPYING,
+    Reservation,
+    ReservationEvent,
+    ReservationStatus,
+)
+from alojamientos.reservations.service._common import (
+    NOTIFY,
+    log,
+)
+
+if TYPE_CHECKING:
+    from alojamientos.reservations.service import ReservationService
+
+
+async def confirm(
+    self: ReservationService,
+    session: AsyncSession,
+    code: str,
+    *,
+    actor: str,
+    data: dict[str, Any] | None = None,
+) -> Reservation:
+    return await self._transition(
+        session,
+        code,
+        frm=(ReservationStatus.pre_reserved,),
+        to=ReservationStatus.confirmed,
+        actor=actor,
+        values={"expires_at": None},
+        data=data,
+    )
+
+
+async def cancel(
+    self: ReservationService, session: AsyncSession, code: str, *, actor: str, reason: str | None = None
+) -> Reservation:
+    return await self._transition(
+        session, code, frm=OCCUPYING, to=ReservationStatus.cancelled, actor=actor, reason=reason
+    )
+
+
+async def no_show(self: ReservationService, session: AsyncSession, code: str, *, actor: str) -> Reservation:
+    """The guest never came: from check-in day on, a confirmed stay ends and its nights free up."""
+    found = await self.get(session, code)
+    today = local_today(await pricing.timezone(session))
+    if found.kind != "stay":
+        raise WrongKind(f"{found.code} is a block", kind=found.kind)
+    if today < found.check_in:
+        raise NotArrivedYet(
+            f"{found.code} checks in on {found.check_in.isoformat()}", check_in=found.check_in.isoformat()
+        )
+    return await self._transition(
+        session, found.code, frm=(ReservationStatus.confirmed,), to=ReservationStatus.no_show, actor=actor
+    )
+
+
+async def complete(self: ReservationService, session: AsyncSession, code: str) -> Reservation:
+    return await self._transition(
+        session,
+        code,
+        frm=(ReservationStatus.confirmed,),
+        to=ReservationStatus.completed,
+        actor="system:checkout",
+    )
+
+
+async def expire_due(
+    self: ReservationService, session: AsyncSession, *, now: datetime | None = None
+) -> list[str]:
+    """Expire every hold whose window has passed; returns their codes. Safe to run concurrently."""
+    now = now or utc_now()
+    rows = (
+        await session.execute(
+            update(Reservation)
+            .where(
+                Reservation.status == ReservationStatus.pre_reserved,
+                Reservation.expires_at <= now,
+            )
+            .values(status=ReservationStatus.expired.value, updated_at=now)
+            .returning(Reservation.id, Reservation.code)
+        )
+    ).all()
+    for reservation_id, code in rows:
+        expired = await session.get_one(Reservation, reservation_id)
+        await self.record_event(
+            session,
+            expired,
+            ReservationStatus.pre_reserved.value,
+            ReservationStatus.expired.value,
+            actor="system:expiry",
+            reason="the hold was not paid in time",
+        )
+        log.info("reservation.expired", extra={"code": code})
+    await session.flush()
+    return [code for _, code in rows]
+
+
+async def _locked(self: ReservationService, session: AsyncSession, code: str) -> Reservation:
+    """The reservation, read fresh and locked until the transaction ends."""
+    found = await session.scalar(
+        repository.by_code(code).with_for_update().execution_options(populate_existing=True)
+    )
+    if found is None:
+        raise ReservationNotFound(f"there is no reservation {code}", reservation_code=code)
+    return found
+
+
+async def _transition(
+    self: ReservationService,
+    session: AsyncSession,
+    code: str,
+    *,
+    frm: tuple[ReservationStatus, ...],
+    to: ReservationStatus,
+    actor: str,
+    reason: str | None = None,
+    values: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+    notify: bool = True,
+) -> Reservation:
+    """Conditional UPDATE from one of `frm`; 409 when the reservation is in another state."""
+    # Lock the row first so the UPDATE below knows the status it moved from.
+    current = await session.scalar(
+        select(Reservation.status).where(Reservation.code == code.upper()).with_for_update()
+    )
+    if current is None:
+        raise ReservationNotFound(f"there is no reservation {code}", reservation_code=code)
+    result = await session.execute(
+        update(Reservation)
+        .where(Reservation.code == code.upper(), Reservation.status.in_(frm))
+        .values(status=to.value, updated_at=utc_now(), **(values or {}))
+        .returning(Reservation.id)
+    )
+    moved = result.scalar_one_or_none()
+    if moved is None:
+        raise InvalidTransition(
+            f"reservation {code.upper()} is {current}; it cannot become {to.value}",
+            status=current,
+        )
+    reservation = await session.get_one(Reservation, moved, populate_existing=True)
+    await self.record_event(
+        session, reservation, current, to.value, actor=actor, reason=reason, data=data, notify=notify
+    )
+    log.info(f"reservation.{to.value}", extra={"code": reservation.code, "from": current})
+    return reservation
+
+
+async def record_event(
+    self: ReservationService,
+    session: AsyncSession,
+    reservation: Reservation,
+    from_status: str | None,
+    to_status: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+    notify: bool = True,
+) -> ReservationEvent:
+    """The timeline entry for a change, and the job that tells everyone about it, in one transaction.
+
+    `notify=False` for changes nobody is told about (our own blocks have no guest).
+    """
+    event = ReservationEvent(
+        reservation_id=reservation.id,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor,
+        reason=reason,
+        data=data or {},
+    )
+    session.add(event)
+    await session.flush()
+    if from_status != to_status:
+        count_transition(session, from_status, to_status)
+    if notify:
+        await enqueue(session, NOTIFY, {"event_id": event.id}, dedupe_key=f"event:{event.id}")
+    return event
