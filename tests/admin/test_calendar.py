@@ -53,6 +53,8 @@ def test_the_month_shows_each_stay_as_a_bar_coloured_by_status_and_source(panel:
     days_in_month = len(page.locator("#grilla thead th").all()) - 1
     expect(row(page, "Cabaña del Lago").locator("td.libre")).to_have_count(days_in_month - 4)
     screenshot(page, "calendario")
+    page.set_viewport_size({"width": 1280, "height": 720})
+    screenshot(page, "calendario-escritorio")
 
     carla.click()
     expect(page).to_have_url(f"{panel.base}/admin/reservas/{hold['code']}")

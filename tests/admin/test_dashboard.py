@@ -24,6 +24,14 @@ def test_the_dashboard_shows_today_holds_the_month_and_what_needs_attention(pane
         "El pago de Bruno fue rechazado",
     )
     panel.sql("INSERT INTO jobs (kind, status, attempts) VALUES ('email.send', 'dead', 8)")
+    panel.sql(  # our own maintenance block: closed nights, not occupancy
+        "INSERT INTO reservations (code, accommodation_id, check_in, check_out, guests, guest_name, status,"
+        " source, kind, total_amount, deposit_amount) VALUES ('PINT2A', %s, %s, %s, 1, 'Pintura',"
+        " 'confirmed', 'admin', 'block', 0, 0)",
+        other["id"],
+        today,
+        today + timedelta(days=2),
+    )
 
     days = calendar.monthrange(today.year, today.month)[1]
     month_end = today.replace(day=1) + timedelta(days=days)

@@ -25,7 +25,8 @@ from alojamientos.reservations.models import OCCUPYING, Accommodation, Reservati
 
 router = APIRouter()
 
-# Nights of confirmed or finished stays (and other channels' blocks) inside the month, active units only.
+# Nights of confirmed or finished stays and other channels' bookings inside the month, active units only
+# (our own maintenance blocks are closed nights, not occupancy).
 _OCCUPIED_NIGHTS = text(
     """
     SELECT COALESCE(SUM(upper(r.period * m.range) - lower(r.period * m.range)), 0)
@@ -33,6 +34,7 @@ _OCCUPIED_NIGHTS = text(
     JOIN accommodations a ON a.id = r.accommodation_id
     CROSS JOIN (SELECT daterange(:start, :end, '[)') AS range) m
     WHERE a.active AND r.status IN ('confirmed', 'completed') AND r.period && m.range
+      AND NOT (r.kind = 'block' AND r.source = 'admin')  -- our own maintenance blocks are not guests
     """
 )
 # Each confirmed or finished guest stay's total, spread evenly over its nights; the month's share.
