@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
-import pytest
+from fastapi.openapi.utils import get_openapi
 from playwright.sync_api import Page, expect
+from starlette.routing import Mount
 
 from tests.admin.conftest import CSRF_INPUT, Panel, form_session, log_in, screenshot, upcoming
 from tests.fixtures.api import OPERATOR_EMAIL
-
-PAGES = [
-    "/admin/",
-    "/admin/reservas",
-    "/admin/reservas/K7M2QX",
-    "/admin/reservas/nueva",
-    "/admin/conversaciones",
-    "/admin/conversaciones/+5491155551234",
-    "/admin/clave",
-    "/admin/calendario",
-    "/admin/ajustes",
-]
 
 
 def test_a_wrong_password_is_refused_in_spanish(panel: Panel, page: Page) -> None:
@@ -47,11 +38,40 @@ def test_after_login_the_operator_lands_on_the_page_they_asked_for(panel: Panel,
     expect(page.get_by_role("heading", level=1)).to_have_text("Conversaciones")
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_every_page_without_a_session_redirects_to_login(panel: Panel, path: str) -> None:
-    response = httpx.get(f"{panel.base}{path}", follow_redirects=False)
-    assert response.status_code == 303
-    assert response.headers["location"].startswith("/admin/login?next=/admin/")
+def _every_admin_route() -> list[tuple[str, str]]:
+    """(method, path) of every page and action the panel serves, path parameters filled in."""
+    from alojamientos.config import get_settings
+    from alojamientos.main import create_app
+
+    samples = {"code": "K7M2QX", "phone": "+5491155551234", "topic": "ubicacion", "name": "email"}
+    [admin] = [r for r in create_app(get_settings()).routes if isinstance(r, Mount) and r.path == "/admin"]
+    schema = get_openapi(title="panel", version="0", routes=admin.routes)  # the routes, as FastAPI sees them
+    found = []
+    for path, operations in schema["paths"].items():
+        if path in ("/login", "/logout"):
+            continue
+        filled = re.sub(r"{(\w+)}", lambda m: samples.get(m.group(1), "1"), path)
+        found += [(method.upper(), f"/admin{filled}") for method in operations]
+    return found
+
+
+def test_every_page_and_action_of_the_panel_needs_a_session(panel: Panel) -> None:
+    routes = _every_admin_route()
+    assert len(routes) > 40  # the whole panel, not an empty list
+    for method, path in routes:
+        response = httpx.request(method, f"{panel.base}{path}", follow_redirects=False)
+        assert response.status_code == 303, (method, path, response.status_code)
+        assert response.headers["location"].startswith("/admin/login"), (method, path)
+
+
+def test_every_action_of_the_panel_needs_the_sessions_csrf_token(panel: Panel) -> None:
+    posts = [path for method, path in _every_admin_route() if method == "POST"]
+    assert len(posts) > 25
+    with form_session(panel.base) as (client, _token):
+        for path in posts:
+            refused = client.post(path, data={"csrf_token": "not-this-sessions-token"})
+            assert refused.status_code == 403, (path, refused.status_code)
+            assert "El formulario venció o no vino de esta página" in refused.text, path
 
 
 def test_actions_without_a_session_do_nothing(panel: Panel) -> None:
