@@ -163,3 +163,21 @@ def test_an_htmx_request_without_a_session_is_sent_to_login(panel: Panel) -> Non
     response = httpx.get(f"{panel.base}/admin/reservas", headers={"HX-Request": "true"})
     assert response.status_code == 204
     assert response.headers["HX-Redirect"].startswith("/admin/login?next=")
+
+
+def test_a_tampered_session_cookie_is_refused_and_counted(panel: Panel) -> None:
+    def rejected() -> float:
+        metrics = httpx.get(f"{panel.base}/metrics").text
+        found = re.search(r'alojamientos_errors_total\{where="admin\.session_cookie"\} ([0-9.]+)', metrics)
+        return float(found.group(1)) if found else 0.0
+
+    before = rejected()
+    with form_session(panel.base) as (client, _token):
+        good = client.cookies["aloj_admin"]
+        payload, signature = good.rsplit(".", 1)
+        forged = f"{payload}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+        client.cookies.set("aloj_admin", forged, path="/admin")
+        response = client.get("/admin/", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/admin/login")
+    assert rejected() == before + 1

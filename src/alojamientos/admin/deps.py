@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -10,12 +11,15 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from alojamientos.auth.models import Operator
 from alojamientos.config import Environment, Settings
 from alojamientos.db import SessionDep
+from alojamientos.observability.metrics import ERRORS
 from alojamientos.pricing.service import pricing
+
+log = logging.getLogger(__name__)
 
 PREFIX = "/admin"
 SESSION_COOKIE = "aloj_admin"
@@ -96,9 +100,18 @@ def _read_session(request: Request) -> dict[str, Any] | None:
         return None
     try:
         data = _serializer(_settings(request), "session").loads(raw, max_age=SESSION_MAX_AGE)
+    except SignatureExpired:
+        return None  # 12 hours passed: log in again
     except BadSignature:
+        _forged("session")
         return None
     return data if isinstance(data, dict) else None
+
+
+def _forged(cookie: str) -> None:
+    """A cookie not signed with our key (tampered, or signed before SECRET_KEY changed): counted."""
+    ERRORS.labels(f"admin.{cookie}_cookie").inc()
+    log.warning("admin.cookie_rejected", extra={"cookie": cookie})
 
 
 def set_login_cookie(request: Request, response: Response, token: str) -> None:
@@ -113,7 +126,10 @@ def login_token_valid(request: Request, submitted: str) -> bool:
         return False
     try:
         expected = _serializer(_settings(request), "login").loads(raw, max_age=LOGIN_MAX_AGE)
+    except SignatureExpired:
+        return False  # the form sat open for an hour: the page asks to reload
     except BadSignature:
+        _forged("login")
         return False
     return isinstance(expected, str) and hmac.compare_digest(expected, submitted)
 
