@@ -4,16 +4,13 @@ corrected guest details reach nobody. The real worker runs every job against the
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
 
-import httpx
 import pytest
 from sqlalchemy import select
 
 import alojamientos.tasks  # noqa: F401 - registers every job handler, as the worker does
-from alojamientos.config import Settings
 from alojamientos.conversation.format import fecha, pesos
 from alojamientos.db import Database
 from alojamientos.jobs.models import Job
@@ -24,29 +21,11 @@ from alojamientos.payments.service import payments
 from alojamientos.reservations.models import Accommodation, ReservationStatus
 from alojamientos.reservations.service import NOTIFY, NewStay
 from alojamientos.reservations.service import reservation as reservation_service
-from tests.fakes.graph import ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraph
+from tests.fakes.graph import FakeGraph
 from tests.fakes.smtp import FakeSMTP
 from tests.fixtures.api import today_ar
+from tests.notifications.conftest import ACTOR, GUEST_EMAIL, GUEST_PHONE
 from tests.notifications.test_email import assert_reads_well, full_context, part
-
-GUEST_EMAIL = "ana@example.com"
-GUEST_PHONE = "+5492944111111"
-ACTOR = "operator:ops@example.com"
-
-
-@pytest.fixture
-def settings(smtp: FakeSMTP, graph: FakeGraph, clean_db: str) -> Settings:
-    return smtp.settings(
-        whatsapp_api_base=graph.url,
-        whatsapp_phone_number_id=PHONE_NUMBER_ID,
-        whatsapp_access_token=ACCESS_TOKEN,
-    )
-
-
-@pytest.fixture
-async def worker(settings: Settings, db: Database) -> AsyncIterator[Worker]:
-    async with httpx.AsyncClient() as http:
-        yield Worker(settings, db, http, name="test-worker")
 
 
 async def _stay(db: Database, status: ReservationStatus) -> tuple[str, int]:

@@ -4,11 +4,9 @@ at-most-once delivery alone. The real worker runs every job against the local Gr
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -32,28 +30,10 @@ from alojamientos.reservations.models import (
 )
 from alojamientos.reservations.service import NOTIFY, NewStay
 from alojamientos.reservations.service import reservation as reservation_service
-from tests.fakes.graph import ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraph
+from tests.fakes.graph import FakeGraph
 from tests.fakes.smtp import FakeSMTP
 from tests.fixtures.api import today_ar
-
-GUEST_EMAIL = "ana@example.com"
-GUEST_PHONE = "+5492944111111"
-ACTOR = "operator:ops@example.com"
-
-
-@pytest.fixture
-def settings(smtp: FakeSMTP, graph: FakeGraph, clean_db: str) -> Settings:
-    return smtp.settings(
-        whatsapp_api_base=graph.url,
-        whatsapp_phone_number_id=PHONE_NUMBER_ID,
-        whatsapp_access_token=ACCESS_TOKEN,
-    )
-
-
-@pytest.fixture
-async def worker(settings: Settings, db: Database) -> AsyncIterator[Worker]:
-    async with httpx.AsyncClient() as http:
-        yield Worker(settings, db, http, name="test-worker")
+from tests.notifications.conftest import ACTOR, GUEST_EMAIL, GUEST_PHONE
 
 
 async def _stay(

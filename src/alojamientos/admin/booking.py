@@ -19,8 +19,8 @@ from alojamientos.db import SessionDep
 from alojamientos.errors import AppError, InvalidInput
 from alojamientos.kit.phone import InvalidPhone, to_e164
 from alojamientos.ops.flags import flags
-from alojamientos.reservations import repository
-from alojamientos.reservations.models import Accommodation, Reservation, ReservationSource, ReservationStatus
+from alojamientos.reservations.errors import AccommodationInactive
+from alojamientos.reservations.models import Accommodation, ReservationSource, ReservationStatus
 from alojamientos.reservations.service import NewStay
 from alojamientos.reservations.service import reservation as reservation_service
 
@@ -92,29 +92,33 @@ async def _quote(session: AsyncSession, form: BookingForm, besides: str = "") ->
     result: dict[str, object] = {"quote": None, "quote_error": "", "free": None, "clash": None}
     try:
         check_in, check_out, guests = form.dates()
-        result["free"] = [
-            offer.accommodation
-            for offer in await reservation_service.availability(
-                session, check_in, check_out, guests, besides=besides or None
-            )
-        ]
+        offers = await reservation_service.availability(
+            session, check_in, check_out, guests, besides=besides or None
+        )
     except IncompleteStay:
         return result
     except AppError as exc:
         result["quote_error"] = labels.error_message(exc.code)
         return result
+    result["free"] = [offer.accommodation for offer in offers]
     if not form.unidad.isdigit():
         return result
+    chosen = next((o for o in offers if o.accommodation.id == int(form.unidad)), None)
+    if chosen is not None:
+        result["quote"] = chosen.quote
+        return result
+    # Not on offer: say why (taken, too many guests, too few nights, not taking bookings).
     try:
         unit = await reservation_service.accommodation(session, int(form.unidad))
-        taken = repository.overlapping(check_in, check_out).where(Reservation.accommodation_id == unit.id)
-        if besides:
-            taken = taken.where(Reservation.code != besides.upper())
-        clash = await session.scalar(taken.order_by(Reservation.check_in).limit(1))
+        clash = await reservation_service.clash(
+            session, unit.id, check_in, check_out, besides=besides or None
+        )
         if clash is not None:
             result["clash"] = clash
             result["quote_error"] = labels.error_message("dates_unavailable")
             return result
+        if not unit.active:
+            raise AccommodationInactive(f"{unit.name} is not taking bookings")
         result["quote"] = await reservation_service.checked_quote(session, unit, check_in, check_out, guests)
     except AppError as exc:
         result["quote_error"] = labels.error_message(exc.code)

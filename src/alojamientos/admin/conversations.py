@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from alojamientos.admin import labels
 from alojamientos.admin.deps import PREFIX, CurrentAdmin
 from alojamientos.admin.forms import EmptyReply
+from alojamientos.admin.paging import paginate
 from alojamientos.admin.templating import render
 from alojamientos.conversation.messages import Reply
 from alojamientos.conversation.models import Conversation, ConversationMessage
 from alojamientos.conversation.service import conversations
 from alojamientos.db import SessionDep
-from alojamientos.kit.clock import utc_now
 from alojamientos.reservations.models import Reservation
 
 router = APIRouter(prefix="/conversaciones")
@@ -48,15 +46,14 @@ async def conversation_list(
         if len(digits) >= 4:
             matches.append(Conversation.phone.contains(digits))
         query = query.where(or_(*matches))
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, math.ceil(total / LIST_LIMIT))
-    page = min(pagina, pages)
-    query = (
-        query.order_by(Conversation.last_inbound_at.desc().nulls_last(), Conversation.id.desc())
-        .limit(LIST_LIMIT)
-        .offset((page - 1) * LIST_LIMIT)
+    listed = await paginate(
+        session,
+        query.order_by(Conversation.last_inbound_at.desc().nulls_last(), Conversation.id.desc()),
+        page=pagina,
+        size=LIST_LIMIT,
+        kept={"q": q, "pausadas": pausadas},
     )
-    rows = list(await session.scalars(query))
+    rows = listed.rows
     last: dict[int, ConversationMessage] = {}
     if rows:
         latest_ids = (
@@ -69,16 +66,7 @@ async def conversation_list(
             select(ConversationMessage).where(ConversationMessage.id.in_(latest_ids))
         ):
             last[message.conversation_id] = message
-    kept = {k: v for k, v in {"q": q, "pausadas": pausadas}.items() if v}
-    context = {
-        "conversations": rows,
-        "last": last,
-        "only_paused": bool(pausadas),
-        "q": q,
-        "total": total,
-        "prev_url": f"?{urlencode({**kept, 'pagina': page - 1})}" if page > 1 else None,
-        "next_url": f"?{urlencode({**kept, 'pagina': page + 1})}" if page < pages else None,
-    }
+    context = {"conversations": rows, "last": last, "only_paused": bool(pausadas), "q": q, **listed.context()}
     return render(request, "admin/conversations/list.html", context)
 
 
@@ -87,13 +75,7 @@ async def conversation_detail(
     request: Request, phone: str, session: SessionDep, hecho: str = "", error: str = ""
 ) -> Response:
     conversation = await conversations.get(session, phone)
-    latest = (
-        select(ConversationMessage)
-        .where(ConversationMessage.conversation_id == conversation.id)
-        .order_by(ConversationMessage.id.desc())
-        .limit(THREAD_LIMIT)
-    )
-    messages = list(reversed(list(await session.scalars(latest))))
+    messages = await conversations.thread(session, conversation.id, latest=THREAD_LIMIT)
     bookings = await session.scalars(
         select(Reservation)
         .where(Reservation.guest_phone == conversation.phone)
@@ -112,10 +94,7 @@ async def conversation_detail(
 
 @router.post("/{phone}/tomar")
 async def take_over(phone: str, session: SessionDep, admin: CurrentAdmin) -> Response:
-    conversation = await conversations.get(session, phone, lock=True)
-    if not conversation.bot_paused:
-        conversation.bot_paused = True
-        conversation.paused_at = utc_now()
+    conversation = await conversations.take_over(session, phone)
     return RedirectResponse(_thread_url(conversation.phone, "tomada"), status_code=303)
 
 

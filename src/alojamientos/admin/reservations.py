@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import or_, select
-from sqlalchemy.dialects.postgresql import Range
 
 from alojamientos.admin import labels
 from alojamientos.admin.booking import BookingForm, MissingName
 from alojamientos.admin.deps import PREFIX, CurrentAdmin
 from alojamientos.admin.forms import InvalidMethod, parse_amount, parse_date
+from alojamientos.admin.paging import paginate
 from alojamientos.admin.templating import render
 from alojamientos.conversation.models import Conversation, ConversationMessage
+from alojamientos.conversation.service import conversations
 from alojamientos.db import SessionDep
 from alojamientos.errors import NotFound
 from alojamientos.kit.clock import local_today
@@ -27,8 +26,8 @@ from alojamientos.payments.api import receipt_response
 from alojamientos.payments.models import Attachment, Payment
 from alojamientos.payments.service import payments
 from alojamientos.pricing.service import pricing
+from alojamientos.reservations import repository
 from alojamientos.reservations.models import OCCUPYING, Accommodation, Reservation, ReservationStatus
-from alojamientos.reservations.repository import count_of
 from alojamientos.reservations.service import GUEST_UPDATED, STAY_CHANGED
 from alojamientos.reservations.service import reservation as reservation_service
 
@@ -66,40 +65,28 @@ async def reservation_list(
         query = query.where(Reservation.source == origen)
     if unidad.isdigit():
         query = query.where(Reservation.accommodation_id == int(unidad))
-    start, end = parse_date(desde), parse_date(hasta)
-    if start and end and end > start:
-        query = query.where(Reservation.period.overlaps(Range(start, end, bounds="[)")))
-    elif start:
-        query = query.where(Reservation.check_out > start)
-    elif end:
-        query = query.where(Reservation.check_in < end)
+    query = repository.within(query, parse_date(desde), parse_date(hasta))
     if search := q.strip():
         digits = "".join(c for c in search if c.isdigit())
         matches = [Reservation.guest_name.ilike(f"%{search}%"), Reservation.code == search.upper()]
         if len(digits) >= 4:
             matches.append(Reservation.guest_phone.contains(digits))
         query = query.where(or_(*matches))
-    total = await session.scalar(count_of(query)) or 0
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(pagina, pages)
-    rows = await session.scalars(
-        query.order_by(Reservation.check_in.desc(), Reservation.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    )
     filters = {"q": q, "estado": estado, "unidad": unidad, "origen": origen, "desde": desde, "hasta": hasta}
-    kept = {k: v for k, v in filters.items() if v}
+    listed = await paginate(
+        session,
+        query.order_by(Reservation.check_in.desc(), Reservation.id.desc()),
+        page=pagina,
+        size=PAGE_SIZE,
+        kept=filters,
+    )
     units = list(await session.scalars(select(Accommodation).order_by(Accommodation.name)))
     context = {
-        "reservations": list(rows),
+        "reservations": listed.rows,
         "units": units,
         "unit_names": {u.id: u.name for u in units},
         "filters": filters,
-        "total": total,
-        "page": page,
-        "pages": pages,
-        "prev_url": f"?{urlencode({**kept, 'pagina': page - 1})}" if page > 1 else None,
-        "next_url": f"?{urlencode({**kept, 'pagina': page + 1})}" if page < pages else None,
+        **listed.context(),
     }
     return render(request, "admin/reservations/list.html", context)
 
@@ -123,13 +110,7 @@ async def reservation_detail(
             select(Conversation).where(Conversation.phone == found.guest_phone)
         )
     if conversation is not None:
-        latest = (
-            select(ConversationMessage)
-            .where(ConversationMessage.conversation_id == conversation.id)
-            .order_by(ConversationMessage.id.desc())
-            .limit(THREAD_LIMIT)
-        )
-        messages = list(reversed(list(await session.scalars(latest))))
+        messages = await conversations.thread(session, conversation.id, latest=THREAD_LIMIT)
     due = max(found.total_amount - found.paid_amount, Decimal(0))
     deposit_due = max(found.deposit_amount - found.paid_amount, Decimal(0))
     is_stay = found.kind == "stay"
@@ -290,7 +271,5 @@ async def save_notes(
     admin: CurrentAdmin,
     notas: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    """Free text for the team (not a state change, so no event); the guest never sees it."""
-    found = await reservation_service.get(session, code)
-    found.notes = notas.strip()
+    found = await reservation_service.set_notes(session, code, notas)
     return RedirectResponse(_detail_url(found.code, "notas"), status_code=303)

@@ -15,7 +15,6 @@ from alojamientos.conversation.models import BotAnswer, Conversation, Conversati
 from alojamientos.conversation.service import conversations
 from alojamientos.db import SessionDep
 from alojamientos.errors import InvalidInput
-from alojamientos.kit.clock import utc_now
 from alojamientos.kit.phone import InvalidPhone, to_e164
 from alojamientos.notifications import alerts
 from alojamientos.notifications.models import OperatorAlert
@@ -103,21 +102,14 @@ async def get_conversation(
     phone: PhonePath, session: SessionDep, operator: CurrentOperator
 ) -> dict[str, Any]:
     conversation = await conversations.get(session, _phone(phone))
-    messages = await session.scalars(
-        select(ConversationMessage)
-        .where(ConversationMessage.conversation_id == conversation.id)
-        .order_by(ConversationMessage.id)
-    )
-    return {**ConversationOut.model_validate(conversation).model_dump(), "messages": list(messages)}
+    messages = await conversations.thread(session, conversation.id)
+    return {**ConversationOut.model_validate(conversation).model_dump(), "messages": messages}
 
 
 @router.post("/conversations/{phone}/takeover", response_model=ConversationOut)
 async def take_over(phone: PhonePath, session: SessionDep, operator: CurrentOperator) -> Conversation:
     """The bot goes silent for this guest; the operator answers."""
-    conversation = await conversations.get(session, _phone(phone), lock=True)
-    conversation.bot_paused = True
-    conversation.paused_at = utc_now()
-    return conversation
+    return await conversations.take_over(session, _phone(phone))
 
 
 @router.post("/conversations/{phone}/release", response_model=ConversationOut)

@@ -164,6 +164,24 @@ class ConversationService:
         )
         return conversation
 
+    async def take_over(self, session: AsyncSession, phone: str) -> Conversation:
+        """The bot goes silent for this guest until released; the operator answers."""
+        conversation = await self.get(session, phone, lock=True)
+        if not conversation.bot_paused:
+            conversation.bot_paused = True
+            conversation.paused_at = utc_now()
+        return conversation
+
+    async def thread(
+        self, session: AsyncSession, conversation_id: int, *, latest: int | None = None
+    ) -> list[ConversationMessage]:
+        """The conversation's messages, oldest first; with `latest`, only that many of the newest."""
+        query = select(ConversationMessage).where(ConversationMessage.conversation_id == conversation_id)
+        if latest is None:
+            return list(await session.scalars(query.order_by(ConversationMessage.id)))
+        newest = await session.scalars(query.order_by(ConversationMessage.id.desc()).limit(latest))
+        return list(reversed(list(newest)))
+
     async def answers(self, session: AsyncSession) -> dict[str, str]:
         return {a.topic: a.text for a in await session.scalars(select(BotAnswer))}
 

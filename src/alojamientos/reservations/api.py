@@ -10,6 +10,7 @@ from alojamientos.auth.deps import CurrentOperator
 from alojamientos.calendar_sync.ical_export import export_url
 from alojamientos.db import SessionDep
 from alojamientos.errors import InvalidInput
+from alojamientos.kit.queries import count_of
 from alojamientos.pricing.rules import Quote
 from alojamientos.reservations import repository
 from alojamientos.reservations.models import (
@@ -160,7 +161,7 @@ async def list_reservations(
         offset=offset,
     )
     items = list(await session.scalars(query))
-    count = await session.scalar(repository.count_of(query)) or 0
+    count = await session.scalar(count_of(query)) or 0
     return ReservationList(items=[ReservationOut.model_validate(r) for r in items], count=count)
 
 

@@ -4,28 +4,31 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.orm import selectinload
 
 from alojamientos.reservations.models import OCCUPYING, Accommodation, Reservation
 
 
-def overlapping(check_in: date, check_out: date) -> Select[Reservation]:
-    """Occupying stays (holds, confirmed, blocks) that share a night with `[check_in, check_out)`."""
-    return select(Reservation).where(
+def overlapping(check_in: date, check_out: date, *, besides: str | None = None) -> Select[Reservation]:
+    """Occupying stays (holds, confirmed, blocks) that share a night with `[check_in, check_out)`.
+
+    `besides`: the code of a reservation being moved, whose own nights do not count as taken.
+    """
+    query = select(Reservation).where(
         Reservation.status.in_(OCCUPYING),
         Reservation.period.overlaps(Range(check_in, check_out, bounds="[)")),
     )
+    return query.where(Reservation.code != besides.upper()) if besides else query
 
 
 def free_units(
     check_in: date, check_out: date, guests: int, *, besides: str | None = None
 ) -> Select[Accommodation]:
-    """`besides`: the code of a reservation being moved, whose own nights do not count as taken."""
-    taken = overlapping(check_in, check_out).where(Reservation.accommodation_id == Accommodation.id)
-    if besides:
-        taken = taken.where(Reservation.code != besides.upper())
+    taken = overlapping(check_in, check_out, besides=besides).where(
+        Reservation.accommodation_id == Accommodation.id
+    )
     return (
         select(Accommodation)
         .where(Accommodation.active, Accommodation.capacity >= guests, ~exists(taken))
@@ -41,22 +44,23 @@ def with_events(code: str) -> Select[Reservation]:
     return by_code(code).options(selectinload(Reservation.events))
 
 
+def within(query: Select[Reservation], from_: date | None, to: date | None) -> Select[Reservation]:
+    """Only stays with a night in `[from_, to)`; either end may be left open."""
+    if from_ and to and to > from_:
+        return query.where(Reservation.period.overlaps(Range(from_, to, bounds="[)")))
+    if from_:
+        return query.where(Reservation.check_out > from_)
+    if to:
+        return query.where(Reservation.check_in < to)
+    return query
+
+
 def listing(
     *, status: str | None, kind: str | None, from_: date | None, to: date | None, limit: int, offset: int
 ) -> Select[Reservation]:
-    query = select(Reservation)
+    query = within(select(Reservation), from_, to)
     if kind:
         query = query.where(Reservation.kind == kind)
     if status:
         query = query.where(Reservation.status == status)
-    if from_ and to:
-        query = query.where(Reservation.period.overlaps(Range(from_, to, bounds="[)")))
-    elif from_:
-        query = query.where(Reservation.check_out > from_)
-    elif to:
-        query = query.where(Reservation.check_in < to)
     return query.order_by(Reservation.check_in, Reservation.id).limit(limit).offset(offset)
-
-
-def count_of(query: Select[Reservation]) -> Select[int]:
-    return select(func.count()).select_from(query.limit(None).offset(None).order_by(None).subquery())

@@ -63,11 +63,13 @@ class ReservationService:
     unblock = _holds.unblock
     _hold_window = _holds._hold_window
     _insert = _holds._insert
+    clash = _holds.clash
     _dates_unavailable = _holds._dates_unavailable
 
     # -- changes in place ----------------------------------------------------------------------------
     change_stay = _changes.change_stay
     update_guest = _changes.update_guest
+    set_notes = _changes.set_notes
 
     # -- state changes -------------------------------------------------------------------------------
     confirm = _transitions.confirm

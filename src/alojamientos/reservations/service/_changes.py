@@ -89,7 +89,7 @@ async def change_stay(
     except IntegrityError as exc:
         if isinstance(exc.orig, pg_errors.ExclusionViolation):
             raise await self._dates_unavailable(
-                session, unit.id, check_in, check_out, besides=stay.id
+                session, unit.id, check_in, check_out, besides=stay.code
             ) from None
         raise
     await session.refresh(stay)  # the period is computed by the database
@@ -150,3 +150,11 @@ async def update_guest(
     )
     log.info("reservation.guest_updated", extra={"code": stay.code})
     return stay
+
+
+async def set_notes(self: ReservationService, session: AsyncSession, code: str, notes: str) -> Reservation:
+    """Free text for the team, never shown to the guest; not a change of the stay, so no event."""
+    found = await self.get(session, code)
+    found.notes = notes.strip()
+    await session.flush()
+    return found

@@ -167,6 +167,23 @@ async def _insert(
     raise RuntimeError("could not draw a free reservation code in 5 attempts")
 
 
+async def clash(
+    self: ReservationService,
+    session: AsyncSession,
+    accommodation_id: int,
+    check_in: date,
+    check_out: date,
+    *,
+    besides: str | None = None,
+) -> Reservation | None:
+    """The first occupying stay in the unit that shares a night with the range (`besides`: a stay
+    being moved, which never clashes with itself)."""
+    query = repository.overlapping(check_in, check_out, besides=besides).where(
+        Reservation.accommodation_id == accommodation_id
+    )
+    return await session.scalar(query.order_by(Reservation.check_in).limit(1))
+
+
 async def _dates_unavailable(
     self: ReservationService,
     session: AsyncSession,
@@ -174,18 +191,10 @@ async def _dates_unavailable(
     check_in: date,
     check_out: date,
     *,
-    besides: int | None = None,
+    besides: str | None = None,
 ) -> DatesUnavailable:
-    """Name the stay we collided with (it is committed: the constraint waited for it).
-
-    `besides`: the reservation being moved, which never collides with itself.
-    """
-    query = repository.overlapping(check_in, check_out).where(
-        Reservation.accommodation_id == accommodation_id
-    )
-    if besides is not None:
-        query = query.where(Reservation.id != besides)
-    clash = await session.scalar(query.order_by(Reservation.check_in).limit(1))
+    """Name the stay we collided with (it is committed: the constraint waited for it)."""
+    clash = await self.clash(session, accommodation_id, check_in, check_out, besides=besides)
     conflict = (
         {"check_in": clash.check_in.isoformat(), "check_out": clash.check_out.isoformat()} if clash else None
     )
