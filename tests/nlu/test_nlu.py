@@ -294,7 +294,7 @@ FRAGMENTS = (
     "31|0|99|15/3|3/1/27|29-2|de marzo|de enero|de 2027|viernes|sáb|finde|que viene|próximo|mañana|"
     "pasado mañana|a la mañana|hoy|noches|una semana|dos semanas|nos vamos|en vez del|adultos|nenes|bebé|+|"
     "parejas|uno más|$|mil|años|ABC234|perros|?|,|😊|cancelar|seña|wifi|cuánto sale|reservar|te mando|"
-    "entre|-"
+    "entre|-|2027-01-05|2027/1/9|2027-13-01|2027-02-30|5/1-9/1|2027-01-05/2027-01-09|a las 10.10|1/2 hora|$45.000"
 ).split("|")
 """Pieces of guest messages, shuffled by hypothesis into sentences that reach every grammar rule."""
 message_like = st.lists(st.sampled_from(FRAGMENTS), max_size=25).map(" ".join)

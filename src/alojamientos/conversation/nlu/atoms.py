@@ -46,11 +46,15 @@ MONTH_DATE = re.compile(
 )
 """'15 de marzo', '15 mar', '15 de marzo de 2027', '3 de enero del 27'."""
 
+YEAR_FIRST_DATE = re.compile(r"(?<![\d/.\-$])(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})(?![\d]|[/.\-]\d)")
+"""'2027-01-05' (ISO 8601), '2027/01/05', '2027-1-5': year, month, day, always in that order."""
+
 NUMERIC_DATE = re.compile(
-    r"(?<![\d/.\-$])(\d{1,2})([/.\-])(\d{1,2})(?:\2(\d{4}|\d{2}))?(?![\d]|[/.\-]\d)"
-    r"(?!\s?(?:km|kms|mts|metros|cuadras|%|hs|horas|personas|pax|mil|lucas|pesos)\b)"
+    r"(?<![\d/.\-$])(?<!\blas )(\d{1,2})([/.\-])(\d{1,2})(?:\2(\d{4}|\d{2}))?(?![\d]|[/.\-]\d)"
+    rf"(?!\s?%|\s?(?:{NOT_A_DAY_UNITS})\b)"
 )
-"""'15/3', '15-03', '15.3', '15/3/27', '15-03-2027': always day first."""
+"""'15/3', '15-03', '15.3', '15/3/27', '15-03-2027': always day first. Not times ('a las 10.10'),
+fractions and counts ('1/2 hora', '3/4 personas', '2.5 km')."""
 
 _DAY_CUES = ("el ", "del ", "al ", "dia ", "dias ", "hasta ", "desde ", "- ", "-")
 _DAY_LOOKBEHIND = "|".join(
@@ -178,7 +182,7 @@ def _nights_lists(text: str, taken: list[Span]) -> list[Atom]:
 
 
 def _explicit_dates(text: str, taken: list[Span]) -> list[Atom]:
-    """Atoms with a month: '15 de marzo [de 2027]' and numeric '15/3[/27]'."""
+    """Atoms with a month: '15 de marzo [de 2027]', numeric '15/3[/27]' and year-first '2027-03-15'."""
     atoms: list[Atom] = []
     for match in MONTH_DATE.finditer(text):
         if _overlaps(match.start(), match.end(), taken):
@@ -196,9 +200,22 @@ def _explicit_dates(text: str, taken: list[Span]) -> list[Atom]:
             )
         )
         taken.append((match.start(), match.end()))
+    for match in YEAR_FIRST_DATE.finditer(text):
+        if _overlaps(match.start(), match.end(), taken):
+            continue
+        # The span is read even when it is no date ('2027-13-01'), so that none of its pieces is
+        # taken for a day or a day/month later. '2027-02-30' stays an atom, like '30/2': it still
+        # ends a range's first half and resolves to no date.
+        taken.append((match.start(), match.end()))
+        year, month, day = (int(match.group(n)) for n in (1, 3, 4))
+        if 1 <= day <= 31 and 1 <= month <= 12:
+            atoms.append(Atom(match.start(), match.end(), "date", day=day, month=month, year=year))
     for match in NUMERIC_DATE.finditer(text):
         day, month = int(match.group(1)), int(match.group(3))
-        if not (1 <= day <= 31 and 1 <= month <= 12) or _overlaps(match.start(), match.end(), taken):
+        if _overlaps(match.start(), match.end(), taken):
+            continue
+        if not (1 <= day <= 31 and 1 <= month <= 12):
+            taken.append((match.start(), match.end()))  # '18.30', '45/13': no date, nor a day inside
             continue
         year = daymath.full_year(int(match.group(4))) if match.group(4) else None
         atoms.append(Atom(match.start(), match.end(), "date", day=day, month=month, year=year))

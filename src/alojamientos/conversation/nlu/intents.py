@@ -220,6 +220,7 @@ BLOCKER_CUES: dict[str, tuple[str, ...]] = {
     "price": (
         r"\b(?:cuanto|valor|monto|precio)\b(?:\s\S+){0,4}?\s(?:de\s|la\s|el\s)?"
         + words("sena", "deposito", "adelanto", "anticipo", "senar", "transferencia"),
+        r"\b(?:sena|deposito|adelanto|anticipo)\s(?:es\s)?(?:de\s)?\$\s?\d[\d.,]*",
     ),
     "payment": (
         r"\bcuanto (?:tengo|tenemos|hay|habria) que pagar\b(?!\s(?:de|la|el)\s(?:sena|deposito|adelanto))",
@@ -245,9 +246,9 @@ BLOCKER_CUES: dict[str, tuple[str, ...]] = {
     ),
 }
 """Phrases removed before one intent's cues are looked for, because they mean something else:
-'cuánto es la seña' is payment, not price; 'los chicos pagan?' is price, not payment; 'lo charlo y te
-confirmo' is a promise, not a booking; 'si cancelo...' is a hypothesis and 'cancelar el saldo' a payment,
-not a cancellation."""
+'cuánto es la seña' and 'la seña de $45.000' are payment, not price; 'los chicos pagan?' is price, not
+payment; 'lo charlo y te confirmo' is a promise, not a booking; 'si cancelo...' is a hypothesis and
+'cancelar el saldo' a payment, not a cancellation."""
 
 INTENT_PATTERNS = {intent: re.compile("|".join(cues)) for intent, cues in INTENT_CUES.items()}
 BLOCKERS = {intent: re.compile("|".join(cues)) for intent, cues in BLOCKER_CUES.items()}

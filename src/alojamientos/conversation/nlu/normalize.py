@@ -3,7 +3,8 @@
 Every later stage (dates, guests, intents) matches regular expressions against the output of
 `normalize`, so spelling variants are folded here once: accents and `ñ`, stretched letters
 ("holaaa"), WhatsApp abbreviations ("q", "xq", "fds"), common typos ("disponiblidad") and number
-words up to 31 ("quince" -> "15"). `un`/`una`/`uno` stay words: they are articles far more often
+words up to 31 ("quince" -> "15"), and two dates joined without spaces ("5/1-9/1" -> "5/1 - 9/1").
+`un`/`una`/`uno` stay words: they are articles far more often
 than counts, and the guest rules decide when they count.
 """
 
@@ -129,6 +130,11 @@ _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])")
 _ORDINAL_SUFFIX = re.compile(r"\b(\d{1,2})(?:ro|ero|er|do|to|vo|mo|no|°)(?![a-z0-9])")
 _PUNCT_SPLIT = re.compile(r"([,;!?()\[\]{}\"'*_~¿¡…+])")
 _SENTENCE_DOT = re.compile(r"(?<!\d)\.|\.(?!\d)")
+_JOINED_RANGE = re.compile(
+    r"(?<![\d/.\-])(\d{1,2}([/.])\d{1,2}(?:\2\d{2,4})?)-(?=\d{1,2}[/.]\d)"
+    r"|(?<![\d/.\-])(\d{4}-\d{1,2}-\d{1,2})/(?=\d{4}-\d{1,2}-\d{1,2}(?!\d))"
+)
+"""Two dates joined without spaces, '5/1-9/1' or the ISO 8601 interval '2027-01-05/2027-01-09'."""
 _DROP = re.compile(r"[^a-z0-9/\-.:,;?+$%# ]")
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[a-z]+")
@@ -158,6 +164,7 @@ def normalize(text: str) -> str:
     text = _STRETCHED.sub(r"\1", text)
     text = _DOUBLED_END.sub(r"\1", text)
     text = _DROP.sub(" ", text)
+    text = _JOINED_RANGE.sub(lambda m: f"{m.group(1) or m.group(3)} - ", text)
     text = _SENTENCE_DOT.sub(" . ", text)
     text = _PUNCT_SPLIT.sub(r" \1 ", text)
     text = _SPACES.sub(" ", text).strip()

@@ -90,7 +90,7 @@ NOT_A_DAY_UNITS = "|".join(
         r"gatos?",
         r"mascotas?",
         r"kms?",
-        r"cuadras",
+        r"cuadras?",
         r"metros",
         r"mts",
         r"mil",
