@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     mercadopago_api_base: str = "https://api.mercadopago.com"
     mercadopago_access_token: SecretStr | None = None
     mercadopago_webhook_secret: SecretStr | None = None
+    # Unsigned notifications (IPN, or no secret set) are only hints to fetch a resource: one fetch per
+    # resource per window, and at most this many new fetches a minute overall (0: no overall limit).
+    mercadopago_hint_window_seconds: int = Field(default=60, ge=1, le=3600)
+    mercadopago_hints_per_minute: int = Field(default=60, ge=0)
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_user: str | None = None

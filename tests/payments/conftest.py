@@ -39,6 +39,9 @@ def pay_settings(mp: FakeMercadoPago, graph: FakeGraph, smtp: Any, clean_db: str
         mercadopago_api_base=mp.url,
         mercadopago_access_token=ACCESS_TOKEN,
         mercadopago_webhook_secret=WEBHOOK_SECRET,
+        # An hour's window, so a test's hints never straddle two; the overall limit has its own tests.
+        mercadopago_hint_window_seconds=3600,
+        mercadopago_hints_per_minute=100_000,
         whatsapp_api_base=graph.url,
         whatsapp_phone_number_id=PHONE_NUMBER_ID,
         whatsapp_access_token=GRAPH_TOKEN,

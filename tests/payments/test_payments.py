@@ -62,20 +62,33 @@ async def test_signed_approved_notification_confirms_once_even_if_redelivered(
     assert mp.payment_fetches == 1
 
 
-async def test_bad_or_missing_signature_changes_nothing(
-    api: httpx.AsyncClient, hold: dict[str, Any], mp: FakeMercadoPago, clean_db: str
+async def test_a_wrong_signature_is_refused_and_nothing_is_fetched(
+    api: httpx.AsyncClient, hold: dict[str, Any], mp: FakeMercadoPago, pay_worker: Worker, clean_db: str
 ) -> None:
+    """Present and wrong is 401 in every form, even though an unsigned notification would be a hint."""
     mp.add_payment("9002", hold["code"], hold["deposit_amount"])
     path, headers, body = signed_notification("9002", secret="not-the-secret")
-    assert (await api.post(path, json=body, headers=headers)).status_code == 401
-    assert (
-        await api.post(path, json=body, headers={"x-request-id": headers["x-request-id"]})
-    ).status_code == 401
+    wrong = await api.post(path, json=body, headers=headers)
+    assert wrong.status_code == 401
+    assert wrong.json()["error"]["code"] == "invalid_signature"
     path, headers, body = signed_notification("9002")
     tampered = path.replace("9002", "9003")  # the signed data.id is the query's
     assert (await api.post(tampered, json=body, headers=headers)).status_code == 401
+    ipn = "/api/v1/webhooks/mercadopago?topic=payment&id=9002"  # IPN form, signed for another id
+    _, headers, _ = signed_notification("9003")
+    assert (await api.post(ipn, headers=headers)).status_code == 401
+    stale = {**headers, "x-signature": "ts=1000000000," + headers["x-signature"].split(",")[1]}
+    assert (await api.post(path, json=body, headers=stale)).status_code == 401
+    for garbled in ("v1=abc", "ts=,v1=", "ts=abc,v1=00", "garbage"):
+        assert (
+            await api.post(path, json=body, headers={**headers, "x-signature": garbled})
+        ).status_code == 401
     assert rows(clean_db, "SELECT count(*) FROM external_events") == [(0,)]
-    assert rows(clean_db, "SELECT count(*) FROM jobs WHERE kind = 'payments.mercadopago'") == [(0,)]
+    assert rows(clean_db, "SELECT count(*) FROM jobs WHERE starts_with(kind, 'payments.mercadopago')") == [
+        (0,)
+    ]
+    await pay_worker.run_pending()
+    assert mp.fetches == []
     assert (await api.get(f"/api/v1/reservations/{hold['code']}")).json()["status"] == "pre_reserved"
 
 

@@ -30,6 +30,11 @@ ICAL_LAG = Gauge(
     ["feed", "source"],
 )
 JOBS = Counter("alojamientos_jobs_total", "Background jobs run, by kind and outcome", ["kind", "outcome"])
+MERCADOPAGO_NOTIFICATIONS = Counter(
+    "alojamientos_mercadopago_notifications_total",
+    "Mercado Pago notifications by outcome (queued, coalesced, ignored, invalid, rate_limited, ...)",
+    ["outcome"],
+)
 ERRORS = Counter("alojamientos_errors_total", "Exceptions handled without propagating, by where", ["where"])
 
 _PENDING = "alojamientos.pending_transitions"

@@ -58,6 +58,27 @@ def default_rules(*, login_per_minute: int = 10, webhooks_per_minute: int = 300)
     ]
 
 
+async def over_limit(
+    redis: Redis, key: str, limit: int, window: int = 60, *, redis_timeout: float = 0.5
+) -> int | None:
+    """Counts one hit on `key` in the current fixed window of `window` seconds.
+
+    Returns None while the count is within `limit`, else the seconds until the window resets (for
+    `Retry-After`). Redis errors and timeouts are raised: each caller decides whether to let the
+    request through (the middleware) or to refuse it (work that must not run unbounded).
+    """
+    now = time.time()
+    window_index = int(now // window)
+    async with asyncio.timeout(redis_timeout):
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.incr(f"{key}:{window_index}")
+            pipe.expire(f"{key}:{window_index}", window + 1)
+            count, _ = await pipe.execute()
+    if int(count) <= limit:
+        return None
+    return max(1, math.ceil((window_index + 1) * window - now))
+
+
 RedisGetter = Callable[[], "Redis | None"]
 
 
@@ -135,26 +156,22 @@ class RateLimitMiddleware:
 
     async def _check(self, rule: Rule, ip: str) -> int | None:
         """Seconds until the window resets when over the limit; None to let the request through."""
-        now = time.time()
         if time.monotonic() < self._skip_until:
             return None
         redis = self._redis()
         if redis is None:
             return None
-        window_index = int(now // rule.window)
-        key = f"{self.key_prefix}:{rule.name}:{ip}:{window_index}"
         try:
-            async with asyncio.timeout(self.redis_timeout):
-                async with redis.pipeline(transaction=True) as pipe:
-                    pipe.incr(key)
-                    pipe.expire(key, rule.window + 1)
-                    count, _ = await pipe.execute()
+            return await over_limit(
+                redis,
+                f"{self.key_prefix}:{rule.name}:{ip}",
+                rule.limit,
+                rule.window,
+                redis_timeout=self.redis_timeout,
+            )
         except Exception as exc:  # any Redis failure (refused, timeout, auth, OOM) must not block a request
             self._redis_failed(exc)
             return None
-        if int(count) <= rule.limit:
-            return None
-        return max(1, math.ceil((window_index + 1) * rule.window - now))
 
     def _redis_failed(self, exc: BaseException) -> None:
         ERRORS.labels("ratelimit.redis").inc()

@@ -16,7 +16,8 @@ from alojamientos.jobs.worker import JobContext, handler
 from alojamientos.kit.clock import utc_now
 from alojamientos.notifications.context import reservation_context
 from alojamientos.notifications.email import queue_email
-from alojamientos.payments.mercadopago.client import MercadoPagoClient
+from alojamientos.observability.metrics import MERCADOPAGO_NOTIFICATIONS
+from alojamientos.payments.mercadopago.client import MercadoPagoClient, MercadoPagoNotFound
 from alojamientos.payments.models import ExternalEvent
 from alojamientos.payments.service import payments
 from alojamientos.pricing.service import pricing
@@ -25,6 +26,7 @@ from alojamientos.reservations.models import Accommodation, Reservation, Reserva
 log = logging.getLogger(__name__)
 CREATE_PREFERENCE = "payments.create_preference"
 FETCH_PAYMENT = "payments.mercadopago"
+FETCH_MERCHANT_ORDER = "payments.mercadopago.merchant_order"
 
 
 async def request_payment_link(session: AsyncSession, code: str, *, attempt: int | None = None) -> None:
@@ -88,15 +90,51 @@ async def create_preference(ctx: JobContext, payload: dict[str, Any]) -> None:
 @handler(FETCH_PAYMENT)
 async def fetch_payment(ctx: JobContext, payload: dict[str, Any]) -> None:
     """The notification was only a trigger: the payment itself is fetched and checked here."""
-    data = await MercadoPagoClient(ctx.settings, ctx.http).payment(str(payload["payment_id"]))
+    payment_id = str(payload["payment_id"])
+    try:
+        fetched = [await MercadoPagoClient(ctx.settings, ctx.http).payment(payment_id)]
+    except MercadoPagoNotFound:
+        if not payload.get("hint"):
+            raise  # Mercado Pago signed it yet cannot show it: a person should look (dead letter)
+        fetched = _not_ours("payment", payment_id)
+    await _reconcile(ctx, payload, fetched)
+
+
+@handler(FETCH_MERCHANT_ORDER)
+async def fetch_merchant_order(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """A merchant order (Checkout Pro's order behind a preference): each of its payments is fetched
+    on its own, since the order only summarises them, and reconciled like a notified payment."""
+    order_id = str(payload["merchant_order_id"])
+    client = MercadoPagoClient(ctx.settings, ctx.http)
+    try:
+        order = await client.merchant_order(order_id)
+    except MercadoPagoNotFound:
+        if not payload.get("hint"):
+            raise
+        await _reconcile(ctx, payload, _not_ours("merchant_order", order_id))
+        return
+    listed = order.get("payments")
+    listed = listed if isinstance(listed, list) else []
+    ids = list(dict.fromkeys(str(p["id"]) for p in listed if isinstance(p, dict) and p.get("id")))
+    fetched = [await client.payment(payment_id) for payment_id in ids]
+    await _reconcile(ctx, payload, fetched)
+
+
+def _not_ours(topic: str, resource_id: str) -> list[dict[str, Any]]:
+    """An unsigned hint naming something our token cannot see (a probe, the dashboard's test): done."""
+    MERCADOPAGO_NOTIFICATIONS.labels("hint_not_found").inc()
+    log.info("payments.mercadopago.hint_not_found", extra={"topic": topic, "resource_id": resource_id})
+    return []
+
+
+async def _reconcile(ctx: JobContext, payload: dict[str, Any], fetched: list[dict[str, Any]]) -> None:
     async with ctx.db.session_scope() as session:
-        outcome = await payments.reconcile_mercadopago(session, data)
+        outcomes = [await payments.reconcile_mercadopago(session, data) for data in fetched]
         await session.execute(
             update(ExternalEvent)
             .where(ExternalEvent.id == int(payload["event_id"]))
             .values(handled_at=utc_now())
         )
         await ctx.complete_in(session)
-    log.info(
-        "payments.mercadopago.reconciled", extra={"payment_id": payload["payment_id"], "outcome": outcome}
-    )
+    for data, outcome in zip(fetched, outcomes, strict=True):
+        log.info("payments.mercadopago.reconciled", extra={"payment_id": data.get("id"), "outcome": outcome})

@@ -16,6 +16,10 @@ class MercadoPagoNotConfigured(GiveUp):
     pass
 
 
+class MercadoPagoNotFound(GiveUp):
+    """404: the resource is not one our token can see (an unsigned hint may name anything)."""
+
+
 class MercadoPagoClient:
     def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
         self.settings = settings
@@ -42,6 +46,8 @@ class MercadoPagoClient:
             raise RetryLater(f"Mercado Pago unreachable: {type(exc).__name__}") from exc
         if response.status_code == 429 or response.status_code >= 500:
             raise RetryLater(f"Mercado Pago {response.status_code}: {response.text[:200]}")
+        if response.status_code == 404:
+            raise MercadoPagoNotFound(f"Mercado Pago 404 for {path}")
         if not response.is_success:
             raise GiveUp(f"Mercado Pago {response.status_code}: {response.text[:300]}")
         try:
@@ -95,3 +101,8 @@ class MercadoPagoClient:
 
     async def payment(self, payment_id: str) -> dict[str, Any]:
         return await self._call("GET", f"/v1/payments/{payment_id}", headers=self._headers())
+
+    async def merchant_order(self, order_id: str) -> dict[str, Any]:
+        """`GET /merchant_orders/{id}`: the order behind a Checkout Pro preference, with `payments[]`
+        (each `{id, status, transaction_amount, currency_id, ...}`, a summary: fetch each for the truth)."""
+        return await self._call("GET", f"/merchant_orders/{order_id}", headers=self._headers())
