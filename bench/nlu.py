@@ -7,7 +7,9 @@ per second over repeated passes lasting at least --seconds, and peak memory.
 Splits: `dev` (written first, the parser was developed on it), `holdout` (written before the parser
 ever saw it, measured once, then used to fix generic bugs) and `holdout2` (a second blind set written
 later, measured once the same way). `tests/nlu/holdout_numeric_dates.jsonl` (split `holdout_numeric`,
-every numeric date form; 40/54 all-slots exact when first measured) is measured with `--corpus`.
+every numeric date form; 40/54 all-slots exact when first measured) and `tests/nlu/holdout_v2.jsonl`
+(split `holdout_v2`, conventions section 6: named holidays, long weekends, next week; 20/71 all-slots
+exact when first measured) are measured with `--corpus`.
 
     .venv/bin/python bench/nlu.py [--show-errors] [--corpus tests/nlu/corpus.jsonl] [--seconds 2]
 """

@@ -167,7 +167,7 @@ DATE_RULES: list[tuple[str, str, str, str | None, str | None]] = [
     ("vague: a month alone", "2026-02-10", "en marzo", None, None),
     ("vague: la semana que viene", "2026-02-10", "la semana que viene", None, None),
     ("vague: fin de mes", "2026-02-10", "a fin de mes", None, None),
-    ("vague: Semana Santa", "2026-02-10", "para Semana Santa", None, None),
+    ("v2: Semana Santa is named, not vague", "2026-02-10", "para Semana Santa", "2026-04-01", "2026-04-05"),
     ("vague: vacaciones de invierno", "2026-02-10", "en las vacaciones de invierno", None, None),
     ("vague: las fiestas", "2026-11-10", "para las fiestas", None, None),
     ("a payment date is not a slot", "2026-05-13", "mañana te mando el comprobante", None, None),
@@ -294,7 +294,10 @@ FRAGMENTS = (
     "31|0|99|15/3|3/1/27|29-2|de marzo|de enero|de 2027|viernes|sáb|finde|que viene|próximo|mañana|"
     "pasado mañana|a la mañana|hoy|noches|una semana|dos semanas|nos vamos|en vez del|adultos|nenes|bebé|+|"
     "parejas|uno más|$|mil|años|ABC234|perros|?|,|😊|cancelar|seña|wifi|cuánto sale|reservar|te mando|"
-    "entre|-|2027-01-05|2027/1/9|2027-13-01|2027-02-30|5/1-9/1|2027-01-05/2027-01-09|a las 10.10|1/2 hora|$45.000"
+    "entre|-|2027-01-05|2027/1/9|2027-13-01|2027-02-30|5/1-9/1|2027-01-05/2027-01-09|a las 10.10|1/2 hora|$45.000|"
+    "carnaval|semana santa|pascuas|navidad|año nuevo|fin de año|feriado del|finde largo|finde largo de abril|"
+    "próximo finde largo|de la semana que viene|la próxima semana|la otra semana|esta semana|jueves|feliz|"
+    "17 de junio|31 de febrero|dos familias de 5"
 ).split("|")
 """Pieces of guest messages, shuffled by hypothesis into sentences that reach every grammar rule."""
 message_like = st.lists(st.sampled_from(FRAGMENTS), max_size=25).map(" ".join)

@@ -60,10 +60,11 @@ def _iso_date(value: str) -> date:
 
 def _human(parsed: Parsed) -> str:
     """One readable summary line."""
-    return (
+    line = (
         f"intents={','.join(parsed.intents)} check_in={parsed.check_in or '-'} "
         f"check_out={parsed.check_out or '-'} guests={parsed.guests or '-'} nights={parsed.nights or '-'}"
     )
+    return f"{line} period={parsed.period.kind}:{parsed.period.name}" if parsed.period else line
 
 
 def _read_lines() -> Iterator[bytes]:

@@ -15,11 +15,12 @@ from alojamientos.conversation.nlu.dates import extract_stay
 from alojamientos.conversation.nlu.guests import extract_guests
 from alojamientos.conversation.nlu.intents import INTENTS, cued_intents, final_intents
 from alojamientos.conversation.nlu.normalize import normalize
+from alojamientos.conversation.nlu.periods import Period
 from alojamientos.observability.metrics import ERRORS
 
 log = logging.getLogger(__name__)
 
-__all__ = ["INTENTS", "Parsed", "parse", "parse_strict"]
+__all__ = ["INTENTS", "Parsed", "Period", "parse", "parse_strict"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +33,24 @@ class Parsed:
     guests: int | None
     nights: int | None
     """A length the guest gave ('3 noches', 'una semana'), even when the dates are unknown."""
+    period: Period | None = None
+    """The period the dates were resolved from ('carnaval', 'el finde largo de abril'), if any."""
 
     def as_json(self) -> dict[str, object]:
-        """The scored output: intents, ISO dates or None, guests."""
-        return {
+        """The scored output: intents, ISO dates or None, guests; plus `period` when one was named.
+
+        `period` is `{"kind", "name", "first", "last"}` (see `Period.as_json`), present only when the
+        dates come from a named period, so v1 answers keep exactly the four contract fields.
+        """
+        answer: dict[str, object] = {
             "intents": list(self.intents),
             "check_in": self.check_in.isoformat() if self.check_in else None,
             "check_out": self.check_out.isoformat() if self.check_out else None,
             "guests": self.guests,
         }
+        if self.period is not None:
+            answer["period"] = self.period.as_json()
+        return answer
 
 
 UNDERSTOOD_NOTHING = Parsed(intents=("other",), check_in=None, check_out=None, guests=None, nights=None)
@@ -54,7 +64,7 @@ def parse_strict(text: str, today: date) -> Parsed:
     guests = extract_guests(normalized, stay.spans)
     has_slots = stay.check_in is not None or stay.check_out is not None or guests is not None
     intents = final_intents(cued, has_slots)
-    return Parsed(intents, stay.check_in, stay.check_out, guests, stay.nights)
+    return Parsed(intents, stay.check_in, stay.check_out, guests, stay.nights, stay.period)
 
 
 def parse(text: str, today: date) -> Parsed:

@@ -13,8 +13,15 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from alojamientos.conversation.nlu import daymath
-from alojamientos.conversation.nlu.atoms import Atom, Span, scan
+from alojamientos.conversation.nlu.atoms import CHAIN_GAP, Atom, Span, scan
+from alojamientos.conversation.nlu.periods import (
+    Period,
+    find_period,
+    followed_by_next_week,
+    next_week_qualified,
+)
 from alojamientos.conversation.nlu.vocabulary import FULL_MONTH_ALT, MONTHS
+from alojamientos.kit import calendar_ar
 
 WEEKEND_NIGHTS = 2
 LENGTH = re.compile(r"\b(\d{1,2}|una|un)\s(noches?|semanas?)\b(?!\smas\b)")
@@ -43,6 +50,8 @@ class Stay:
     check_out: date | None
     nights: int | None
     spans: tuple[Span, ...]
+    period: Period | None = None
+    """The named period ('carnaval', 'el finde largo de abril') the dates come from, if any."""
 
 
 def _drafts(atoms: list[Atom]) -> list[_Draft]:
@@ -162,24 +171,63 @@ def _first_length(text: str) -> tuple[int | None, list[Span]]:
     return nights, spans
 
 
+def _next_week(text: str, first: Atom | None, last: Atom | None) -> tuple[bool, bool]:
+    """Whether the check-in and the check-out weekdays are those of next week (section 6.3).
+
+    'el jueves de la semana que viene' and 'la semana que viene de jueves a domingo' put the
+    check-in in next week (the check-out then follows it by the v1 rule); so does 'del lunes al
+    miércoles de la semana que viene', both days fitting in that week. When they do not ('del viernes
+    hasta el lunes de la semana que viene'), or the check-out is alone ('hasta el jueves de la semana
+    que viene'), only the check-out is in next week.
+    """
+    after_last = last is not None and last.kind == "weekday" and followed_by_next_week(text, last.end)
+    if first is None:
+        return False, after_last
+    if first.kind != "weekday":
+        return False, False
+    if next_week_qualified(text, first.start, first.end):
+        return True, False
+    if last is None or not after_last or CHAIN_GAP.fullmatch(text[first.end : last.start]) is None:
+        return False, False
+    same_week = last.kind == "weekday" and first.value < last.value
+    return same_week, not same_week
+
+
+def _period_stay(period: Period, length: int | None, spans: tuple[Span, ...]) -> Stay:
+    """The stay of a named period: the evening before its run (or today) to its last day."""
+    # on the run's last day no night of it is left: the check-out is unknown
+    check_out = period.window.check_out if period.window.nights > 0 else None
+    return Stay(period.window.check_in, check_out, length, spans, period)
+
+
 def extract_stay(text: str, today: date, *, changing: bool = False) -> Stay:
     """Check-in, check-out and nights of the stay a normalised message talks about.
 
-    `changing` says the message modifies a booking, so a later stay replaces an earlier one.
+    `changing` says the message modifies a booking, so a later stay replaces an earlier one. A named
+    period gives the stay only when no other date of the message does: explicit dates win.
     """
+    period = find_period(text, today)
     atoms = scan(text)
+    if period is not None:
+        start, end = period.span
+        atoms = [atom for atom in atoms if atom.end <= start or atom.start >= end]
     length, length_spans = _first_length(text)
-    spans = tuple([(a.start, a.end) for a in atoms] + length_spans)
+    spans = tuple([(a.start, a.end) for a in atoms] + length_spans + ([period.span] if period else []))
     draft = _choose(_drafts(atoms), length, changing)
     if draft is None:
-        return Stay(None, None, length, spans)
+        return _period_stay(period, length, spans) if period else Stay(None, None, length, spans)
     context_month = _context_month(text, atoms, draft)
     first = _with_month(draft.check_in, draft.check_out, context_month)
     last = _with_month(draft.check_out, None, context_month) if first is None else draft.check_out
+    in_next_week, out_next_week = _next_week(text, first, last)
     check_in = _resolve(first, today, False, today) if first else None
+    if in_next_week and first is not None:
+        check_in = calendar_ar.weekday_of_next_week(first.value, today)
     check_out: date | None = None
     if first is not None and first.kind == "weekend":
         check_out = daymath.shift(check_in, WEEKEND_NIGHTS) if check_in else None
+    elif out_next_week and last is not None:
+        check_out = calendar_ar.weekday_of_next_week(last.value, today)
     elif last is not None:
         check_out = _resolve(last, check_in or today, check_in is not None, today)
         if check_out is not None and last.night_end:
@@ -190,6 +238,8 @@ def extract_stay(text: str, today: date, *, changing: bool = False) -> Stay:
         check_out = daymath.shift(check_in, length)
     if check_in is not None and check_out is not None and check_out <= check_in:
         check_out = None
+    if period is not None and check_in is None and check_out is None:
+        return _period_stay(period, length, spans)
     nights = length
     if nights is None and first is not None and first.single_night:
         nights = 1

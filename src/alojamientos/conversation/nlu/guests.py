@@ -107,6 +107,10 @@ SOLO = re.compile(
 )
 SPEAKER_SINGULAR = re.compile(r"\b(?:voy|vengo|viajo|iria|ire|estaria|llego|llegaria)\b")
 ADDITIVE_GAP = re.compile(r"\s?(?:\+|y|e|mas|con|,\s?y|,\s?mas|,\s?\+)\s?(?:\+\s?)?(?:tambien\s)?")
+GROUPS_OF = re.compile(
+    r"\b(\d{1,2})\s(?:familias|grupos)\sde\s(\d{1,2})\b(?!\s(?:anos|anitos|meses|noches|dias))"
+)
+"""'dos familias de 5' = 10: equal groups multiply (read before '2 familias' is masked as unsized)."""
 BARE_NUMBER = re.compile(r"(?:(?:somos|seriamos)\s)?(\d{1,2})(?:\s[?.,!])*")
 
 _WORD_COUNTS = {"un": 1, "una": 1, "uno": 1}
@@ -122,12 +126,17 @@ class _Part:
     kind: str
 
 
-def _mask(text: str, spans: tuple[Span, ...]) -> str:
-    """Blank out date spans and every number that is not a head count."""
+def _mask_dates(text: str, spans: tuple[Span, ...]) -> str:
+    """Blank out the date spans."""
     chars = list(text)
     for start, end in spans:
         chars[start:end] = "~" * (end - start)
-    masked = "".join(chars)
+    return "".join(chars)
+
+
+def _mask(text: str, spans: tuple[Span, ...]) -> str:
+    """Blank out date spans and every number that is not a head count."""
+    masked = _mask_dates(text, spans)
     for pattern in NOT_GUESTS:
         masked = pattern.sub(_blank, masked)
     return masked
@@ -217,6 +226,8 @@ def extract_guests(text: str, date_spans: tuple[Span, ...]) -> int | None:
     """Number of guests in a normalised message, or None when it gives no (absolute) size."""
     masked = _mask(text, date_spans)
     totals = _totals(masked)
+    for match in GROUPS_OF.finditer(_mask_dates(text, date_spans)):
+        totals[match.start(1)] = (int(match.group(1)) * int(match.group(2)), match.end())
     parts = _parts(masked, totals)
     companions = _companions(masked)
     guests: int | None = None
