@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make run`: a local instance with demo data on http://127.0.0.1:8000.
+# `make run`: a local instance with demo data on http://127.0.0.1:8000 (PORT=... for another port).
+# Every `alojamientos` command run in this checkout finds its servers through .run/dev/services.env.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=.venv/bin
@@ -11,6 +12,7 @@ if [ ! -f .env ]; then
       -e "s|^SECRET_KEY=.*|SECRET_KEY=$secret|" .env.example > .env
   echo "run: wrote .env for local development (edit it to point at real services)"
 fi
+port=${PORT:-8000}
 set -a
 # shellcheck disable=SC1091
 . ./.env
@@ -37,5 +39,5 @@ echo "run: log in as operador@demo.local with the password in .env (DEMO_OPERATO
 $bin/alojamientos worker &
 worker=$!
 trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
-echo "run: serving on http://127.0.0.1:8000 (panel at /admin, API docs at /docs) with a worker; Ctrl-C stops both"
-$bin/alojamientos serve --host 127.0.0.1 --port 8000
+echo "run: serving on http://127.0.0.1:$port (panel at /admin, API docs at /docs) with a worker; Ctrl-C stops both"
+$bin/alojamientos serve --host 127.0.0.1 --port "$port"

@@ -133,6 +133,8 @@ export REDIS_URL=redis://127.0.0.1:$redis_port/0
 ENV
     ;;
   stop)
+    # Commands find the running servers through services.env (alojamientos.config): stopped, none.
+    rm -f "$run_dir/services.env"
     if [ -s "$run_dir/pg.dir" ] && [ -f "$(cat "$run_dir/pg.dir")/data/PG_VERSION" ]; then
       as_postgres "$(pg_bin)/pg_ctl" -D "$(cat "$run_dir/pg.dir")/data" -m fast -w stop >/dev/null 2>&1 \
         && log "PostgreSQL stopped" || true

@@ -27,6 +27,7 @@ os.environ["RATE_LIMIT_LOGIN_PER_MINUTE"] = "100000"
 os.environ["RATE_LIMIT_WEBHOOKS_PER_MINUTE"] = "100000"
 os.environ["BACKUP_EVERY_HOURS"] = "0"  # tests that run the periodic jobs must not write backups
 os.environ["ALOJAMIENTOS_ENV_FILE"] = ""  # a developer's .env must not leak into tests
+os.environ["ALOJAMIENTOS_SERVICES_FILE"] = ""  # nor the servers of their `make run`
 
 pytest_plugins = [
     "tests.fixtures.database",

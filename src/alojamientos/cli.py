@@ -1,95 +1,38 @@
-"""The `alojamientos` command: one Typer app; each command prints one line or fails with one."""
+"""The `alojamientos` command: the root Typer app, its own commands, and the sub-apps it mounts.
+
+Imports go one way: this module imports the sub-apps (nlu, backup, ops), and they and it share
+`alojamientos.kit.cli`. Libraries a command needs load inside that command, so `--help` is quick."""
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import sys
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
 
-from alojamientos.config import ConfigError, Settings, get_settings
 from alojamientos.conversation.nlu_cli import nlu_app
-from alojamientos.errors import AppError
+from alojamientos.kit.cli import fail, one_line_errors, run, settings, with_session
 from alojamientos.ops.backup_cli import backup_app
 from alojamientos.ops.cli import doctor_command, predeploy_command, rollback_command, verify_command
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="alojamientos: cabin reservations")
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations and demo data.")
 users_app = typer.Typer(no_args_is_help=True, help="Operator accounts.")
+ical_app = typer.Typer(no_args_is_help=True, help="Calendar sync with Airbnb, Booking.com and others (iCal).")
+flags_app = typer.Typer(
+    no_args_is_help=True, help="Feature flags, effective in every process without a restart."
+)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(nlu_app, name="nlu")
-ical_app = typer.Typer(no_args_is_help=True, help="Calendar sync with Airbnb, Booking.com and others (iCal).")
 app.add_typer(ical_app, name="ical")
 app.add_typer(backup_app, name="backup")
+app.add_typer(flags_app, name="flags")
 app.command("verify")(verify_command)
 app.command("predeploy")(predeploy_command)
 app.command("doctor")(doctor_command)
 app.command("rollback")(rollback_command)
-flags_app = typer.Typer(
-    no_args_is_help=True, help="Feature flags, effective in every process without a restart."
-)
-app.add_typer(flags_app, name="flags")
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
-def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Expected failures end the command with a one-line reason on stderr, never a traceback."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except (AppError, ConfigError) as exc:
-            raise fail(str(exc)) from None
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise fail(f"invalid configuration: {problems}") from None
-        except OperationalError as exc:
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise fail(f"cannot reach the database: {reason}") from None
-        except DBAPIError as exc:
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise fail(
-                f"database error: {reason} (is the schema current? see `alojamientos db current`)"
-            ) from None
-
-    return wrapper
-
-
-def settings() -> Settings:
-    return get_settings()
-
-
-def run(coro: Coroutine[Any, Any, R]) -> R:
-    return asyncio.run(coro)
-
-
-def _with_session(cfg: Settings, work: Callable[[Any], Coroutine[Any, Any, R]]) -> R:
-    """Runs `work(session)` in one transaction against the configured database."""
-    from alojamientos.db import Database
-
-    async def go() -> R:
-        database = Database(cfg)
-        try:
-            async with database.session_scope() as session:
-                return await work(session)
-        finally:
-            await database.dispose()
-
-    return run(go())
 
 
 @app.command()
@@ -198,7 +141,7 @@ def db_seed_demo() -> None:
     """Load the demo units, season and stays into an empty database."""
     from alojamientos.demo import load_demo
 
-    loaded = _with_session(settings(), load_demo)
+    loaded = with_session(settings(), load_demo)
     typer.echo("demo data loaded" if loaded else "database already has units; demo not loaded")
 
 
@@ -224,7 +167,7 @@ def users_create(
         return operator.id
 
     try:
-        operator_id = _with_session(cfg, work)
+        operator_id = with_session(cfg, work)
     except ValueError as exc:
         raise fail(str(exc)) from None
     typer.echo(f"operator {email.strip().lower()} created (id {operator_id})")
@@ -321,7 +264,7 @@ def flags_list(
             for f in await flags.all(session)
         ]
 
-    rows = _with_session(settings(), work)
+    rows = with_session(settings(), work)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -344,7 +287,7 @@ def flags_set(name: str, state: Annotated[str, typer.Argument(help="on or off")]
         flag = await flags.set(session, name, state == "on", actor=f"cli:{getpass.getuser()}")
         return flag.enabled
 
-    enabled = _with_session(settings(), work)
+    enabled = with_session(settings(), work)
     typer.echo(f"{name} is now {'on' if enabled else 'off'}")
 
 

@@ -119,14 +119,60 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def whatsapp_configured(self) -> bool:
+        """Outbound WhatsApp needs both; without them messages are kept as held, not failed."""
+        return bool(self.whatsapp_phone_number_id and self.whatsapp_access_token)
+
+    @property
+    def email_configured(self) -> bool:
+        """Outgoing mail needs a server and a sender; without them e-mails are kept as held."""
+        return bool(self.smtp_host and self.smtp_from)
+
+    @property
     def signing_key(self) -> str:
         if self.secret_key is None:
             raise ConfigError("SECRET_KEY is not set")
         return self.secret_key.get_secret_value()
 
 
+# `make run` writes this file while the project-local PostgreSQL and Redis it started are running
+# (scripts/services.sh start; `make stop` removes it), so every command in the checkout finds them.
+SERVICES_FILE = ".run/dev/services.env"
+
+
+def _files() -> tuple[str | None, str | None]:
+    """(.env, services file) as named by ALOJAMIENTOS_ENV_FILE / ALOJAMIENTOS_SERVICES_FILE (empty: none)."""
+    env_file = os.environ.get("ALOJAMIENTOS_ENV_FILE", ".env") or None
+    services = os.environ.get("ALOJAMIENTOS_SERVICES_FILE", SERVICES_FILE) or None
+    return env_file, services
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """Environment first, then the file named by ALOJAMIENTOS_ENV_FILE (default `.env`; empty: none)."""
-    env_file = os.environ.get("ALOJAMIENTOS_ENV_FILE", ".env") or None
-    return Settings(_env_file=env_file)
+    """The one place settings come from, first non-empty value wins: the environment, then `.env`
+    (ALOJAMIENTOS_ENV_FILE), then the running project-local services (ALOJAMIENTOS_SERVICES_FILE),
+    then the defaults above. An empty value (`DATABASE_URL=`) never overrides anything."""
+    env_file, services = _files()
+    # pydantic-settings reads the files in order, later ones winning; the environment beats both.
+    return Settings(_env_file=tuple(f for f in (services, env_file) if f))
+
+
+def origin(variable: str) -> str:
+    """Where `variable` comes from, in get_settings()' order: "the environment", a file's name, or
+    "the default". For telling the operator which database a command is about to use."""
+    from dotenv import dotenv_values
+
+    if os.environ.get(variable):
+        return "the environment"
+    for path in _files():
+        if path and Path(path).is_file() and dotenv_values(path).get(variable):
+            return path
+    return "the default"
+
+
+def database_location(url: str) -> str:
+    """`host:port/database` of a DATABASE_URL, without user or password (safe to print)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from alojamientos.config import Settings
 from alojamientos.db import Database
@@ -27,6 +27,7 @@ from alojamientos.notifications.email import (
     queue_email,
     render,
 )
+from alojamientos.notifications.models import OperatorAlert
 from alojamientos.ops.flags import flags
 from tests.fakes.smtp import OPERATOR, PASSWORD, USER, FakeSMTP
 from tests.fixtures.server import free_port
@@ -94,6 +95,11 @@ def assert_reads_well(text: str) -> None:
 async def jobs(db: Database) -> list[Job]:
     async with db.session_scope() as session:
         return list(await session.scalars(select(Job).order_by(Job.id)))
+
+
+async def open_alerts(db: Database) -> list[str]:
+    async with db.session_scope() as session:
+        return list(await session.scalars(select(OperatorAlert.kind).where(OperatorAlert.resolved_at.is_(None))))
 
 
 async def queue(db: Database, settings: Settings, template: str = "confirmed", **kwargs: Any) -> bool:
@@ -329,13 +335,44 @@ async def test_unknown_template_raises_and_queues_nothing(mail_settings: Setting
     assert await jobs(db) == []
 
 
-async def test_smtp_not_configured_is_dead_lettered(smtp: FakeSMTP, clean_db: str, db: Database) -> None:
+@pytest.mark.parametrize("unset", ["smtp_host", "smtp_from"])
+async def test_smtp_not_configured_holds_the_email_until_it_is(
+    smtp: FakeSMTP, clean_db: str, db: Database, unset: str
+) -> None:
+    unconfigured = smtp.settings(**{unset: None})
+    await queue(db, unconfigured)
+    async with httpx.AsyncClient() as http:
+        await Worker(unconfigured, db, http).run_pending()
+        [job] = await jobs(db)
+        # A setting, not an incident: kept, untried, no dead letter and no alert.
+        assert (job.status, job.attempts) == ("held", 0)
+        assert "SMTP_HOST" in (job.last_error or "")
+        assert await open_alerts(db) == []
+        assert smtp.messages == []
+        # Still unconfigured: the worker's periodic pass leaves it held.
+        await Worker(unconfigured, db, http).run_periodic(utc_now(), force=True)
+        assert [j.status for j in await jobs(db)] == ["held"]
+        configured = smtp.settings()
+        worker = Worker(configured, db, http)
+        await worker.run_periodic(utc_now(), force=True)
+        await worker.run_pending()
+    assert [j.status for j in await jobs(db)] == ["done"]
+    assert len(smtp.messages) == 1
+
+
+async def test_an_email_held_for_over_a_day_stays_held_once_configured(
+    smtp: FakeSMTP, clean_db: str, db: Database
+) -> None:
     unconfigured = smtp.settings(smtp_host=None)
     await queue(db, unconfigured)
     async with httpx.AsyncClient() as http:
         await Worker(unconfigured, db, http).run_pending()
-    [job] = await jobs(db)
-    assert job.status == "dead" and "SMTP_HOST" in (job.last_error or "")
+        async with db.session_scope() as session:
+            await session.execute(update(Job).values(created_at=utc_now() - timedelta(days=1, minutes=1)))
+        worker = Worker(smtp.settings(), db, http)
+        await worker.run_periodic(utc_now(), force=True)
+        await worker.run_pending()
+    assert [j.status for j in await jobs(db)] == ["held"]
     assert smtp.messages == []
 
 

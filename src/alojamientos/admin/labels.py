@@ -59,6 +59,7 @@ DELIVERY = {
     "read": "leído",
     "failed": "no se pudo enviar",
     "shown": "mostrado",
+    "held": "sin enviar: WhatsApp no está configurado",
 }
 
 ALERT_KIND = {
@@ -93,6 +94,7 @@ JOB_STATUS = {
     "running": "En curso",
     "done": "Hechas",
     "dead": "Fallidas",
+    "held": "Esperando un canal",
 }
 JOB_KIND = {
     "reservation.notify": "Avisar un cambio de reserva",

@@ -105,6 +105,10 @@ async def system_page(request: Request, session: SessionDep, hecho: str = "", er
             select(func.count()).where(Job.kind == BACKUP, Job.status.in_(("pending", "running")))
         ),
         "backlog": await backlog(session, now),
+        "channels": {
+            "whatsapp": state.settings.whatsapp_configured,
+            "email": state.settings.email_configured,
+        },
         "dead_jobs": list(dead),
         "dead_limit": DEAD_LIMIT,
         "done": labels.DONE.get(hecho, ""),

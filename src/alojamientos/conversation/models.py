@@ -44,7 +44,7 @@ class ConversationMessage(Base):
         CheckConstraint("direction IN ('in', 'out')", name="direction_known"),
         CheckConstraint(
             "delivery_status IS NULL OR delivery_status IN"
-            " ('queued', 'sent', 'delivered', 'read', 'failed', 'shown')",
+            " ('queued', 'sent', 'delivered', 'read', 'failed', 'shown', 'held')",
             name="delivery_status_known",
         ),
     )

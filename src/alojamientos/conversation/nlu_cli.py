@@ -15,11 +15,12 @@ import json
 import sys
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from alojamientos.conversation.nlu import Parsed, parse
+if TYPE_CHECKING:
+    from alojamientos.conversation.nlu import Parsed
 
 BUSINESS_TIMEZONE = "America/Argentina/Buenos_Aires"
 
@@ -103,6 +104,8 @@ def _answer(raw: bytes, fallback_today: date | None) -> dict[str, object]:
             today = _iso_date(raw_today)
         except ValueError:
             raise BatchLineError(f"invalid 'today' {raw_today!r}: expected YYYY-MM-DD", line_id) from None
+    from alojamientos.conversation.nlu import parse
+
     return {"id": line_id, **parse(text, today).as_json()}
 
 
@@ -152,5 +155,7 @@ def parse_command(
     if text is None:
         typer.echo("error: missing TEXT (or use --batch)", err=True)
         raise typer.Exit(2)
+    from alojamientos.conversation.nlu import parse
+
     parsed = parse(text, reference or business_today())
     typer.echo(json.dumps(parsed.as_json(), ensure_ascii=False) if as_json else _human(parsed))

@@ -35,7 +35,7 @@ class JobOut(BaseModel):
 async def list_jobs(
     session: SessionDep,
     operator: CurrentOperator,
-    status: Annotated[str, Query(pattern="^(pending|running|done|dead)$")] = "dead",
+    status: Annotated[str, Query(pattern="^(pending|running|done|dead|held)$")] = "dead",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[Job]:
     query = select(Job).where(Job.status == status).order_by(Job.id.desc()).limit(limit)

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from alojamientos.kit.models import Base
 
-JOB_STATUSES = ("pending", "running", "done", "dead")
+# held: its channel is not configured; it waits, untried, until it is (jobs.queue.release_held).
+JOB_STATUSES = ("pending", "running", "done", "dead", "held")
 
 
 class Job(Base):
@@ -28,7 +29,7 @@ class Job(Base):
 
     __tablename__ = "jobs"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'running', 'done', 'dead')", name="status_known"),
+        CheckConstraint("status IN ('pending', 'running', 'done', 'dead', 'held')", name="status_known"),
         Index("ix_jobs_due", "run_at", postgresql_where=text("status = 'pending'")),
     )
 

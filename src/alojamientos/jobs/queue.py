@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +41,22 @@ async def enqueue(
         # Delivered by PostgreSQL only at commit, so workers never see a job that rolled back.
         await session.execute(text(f"NOTIFY {CHANNEL}"))
     return job_id
+
+
+async def release_held(session: AsyncSession, kind: str, *, newer_than: datetime) -> int:
+    """Held jobs of `kind` created after `newer_than` go back to the queue, due now (their channel is
+    configured now); older ones stay held: news that late would mislead. Returns how many."""
+    released = await session.execute(
+        update(Job)
+        .where(Job.kind == kind, Job.status == "held", Job.created_at > newer_than)
+        .values(status="pending", run_at=utc_now(), last_error=None)
+        .returning(Job.id)
+    )
+    count = len(released.all())
+    if count:
+        await session.execute(text(f"NOTIFY {CHANNEL}"))
+        log.info("jobs.released", extra={"kind": kind, "count": count})
+    return count
 
 
 class JobNotFound(NotFound):

@@ -90,6 +90,11 @@ class GiveUp(Exception):
     """A permanent failure (other 4xx): dead-letter now, retrying cannot help."""
 
 
+class Held(Exception):
+    """The channel this job needs is not configured (a setting, not a failure): the job waits as
+    `held`, untried and unalerted, until `jobs.queue.release_held` puts it back once it is."""
+
+
 def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
     """Exponential from 5 s, capped at 1 h, with full jitter in [0.5, 1.5) so retries spread out."""
     base = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
@@ -123,7 +128,7 @@ class Worker:
             return job
 
     async def run_job(self, job: Job) -> str:
-        """Runs one claimed job and records the outcome: done, pending again, or dead."""
+        """Runs one claimed job and records the outcome: done, pending again, held, or dead."""
         func = _HANDLERS.get(job.kind)
         context = JobContext(self.settings, self.db, self.http, job.id, job.attempts)
         outcome, error, run_at = "done", None, None
@@ -131,6 +136,8 @@ class Worker:
             if func is None:
                 raise GiveUp(f"no handler for job kind {job.kind!r}")
             await func(context, job.payload)
+        except Held as exc:
+            outcome, error = "held", str(exc)
         except GiveUp as exc:
             outcome, error = "dead", str(exc)
         except Exception as exc:
@@ -153,6 +160,8 @@ class Worker:
             }
             if outcome == "pending":
                 values["run_at"] = run_at
+            elif outcome == "held":
+                values["attempts"] = job.attempts - 1  # it was never tried
             else:
                 values["finished_at"] = utc_now()
             await session.execute(

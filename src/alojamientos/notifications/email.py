@@ -16,7 +16,7 @@ import re
 import smtplib
 import ssl
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
@@ -30,13 +30,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from alojamientos.config import Settings
 from alojamientos.conversation import format as fmt
 from alojamientos.jobs.queue import enqueue
-from alojamientos.jobs.worker import GiveUp, JobContext, RetryLater, handler
+from alojamientos.jobs.queue import release_held
+from alojamientos.jobs.worker import GiveUp, Held, JobContext, RetryLater, Worker, every, handler
 from alojamientos.kit.clock import utc_now
 from alojamientos.ops.flags import flags
 
 log = logging.getLogger(__name__)
 
 EMAIL_SEND = "email.send"
+HELD_EMAILS_FOR = timedelta(days=1)
 GUEST_TEMPLATES = (
     "hold_created",
     "hold_reminder",
@@ -311,9 +313,18 @@ async def send_email_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Sends one queued e-mail (multipart text + HTML) through the configured SMTP server."""
     settings = ctx.settings
     host = settings.smtp_host
-    if not host or not settings.smtp_from:
-        raise GiveUp("e-mail is not configured: set SMTP_HOST and SMTP_FROM")
+    if not host or not settings.email_configured:
+        raise Held("e-mail is not configured: set SMTP_HOST and SMTP_FROM")
     sender = _sender_address(settings)
     message = _message(settings, payload, ctx.job_id)
     await _send(settings, host, message, sender, payload["to"])
     log.info("email.sent", extra={"job_id": ctx.job_id, "template": payload.get("template")})
+
+
+@every(60, "email.release_held")
+async def release_held_emails(worker: Worker, now: datetime) -> None:
+    """Once SMTP is configured, e-mails held meanwhile go out (those of the last day; older news
+    would mislead)."""
+    if worker.settings.email_configured:
+        async with worker.db.session_scope() as session:
+            await release_held(session, EMAIL_SEND, newer_than=now - HELD_EMAILS_FOR)

@@ -1,14 +1,18 @@
-"""Prometheus metrics: HTTP traffic by route, reservation transitions, swallowed errors."""
+"""Prometheus metrics: HTTP traffic by route, reservation transitions, swallowed errors.
+
+Only prometheus_client at import time: the parser and the CLI count errors here and must load fast.
+Transitions are counted at commit by `observability.transitions`."""
 
 from __future__ import annotations
 
 import time
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HTTP_REQUESTS = Counter(
     "alojamientos_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
@@ -36,25 +40,6 @@ MERCADOPAGO_NOTIFICATIONS = Counter(
     ["outcome"],
 )
 ERRORS = Counter("alojamientos_errors_total", "Exceptions handled without propagating, by where", ["where"])
-
-_PENDING = "alojamientos.pending_transitions"
-
-
-def count_transition(session: AsyncSession, from_status: str | None, to_status: str) -> None:
-    """Count a transition once its transaction commits (a rollback forgets it)."""
-    session.sync_session.info.setdefault(_PENDING, []).append((from_status or "new", to_status))
-
-
-@event.listens_for(Session, "after_commit")
-def _flush_transitions(session: Session) -> None:
-    for from_status, to_status in session.info.pop(_PENDING, ()):
-        RESERVATION_TRANSITIONS.labels(from_status, to_status).inc()
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_transitions(session: Session) -> None:
-    session.info.pop(_PENDING, None)
-
 
 class MetricsMiddleware:
     """Counts and times every request under its route template (never the raw path)."""

@@ -1,7 +1,7 @@
 """`alojamientos backup …`: create, list, verify and restore backups (see `alojamientos.ops.backup`).
 
-Mounted by `alojamientos.cli` (`app.add_typer(backup_app, name="backup")`); the shared helpers of
-that module are imported inside the commands, so importing this module never imports cli.py.
+Mounted by the root app in `alojamientos.cli`; shares `alojamientos.kit.cli` with it and imports
+nothing above itself.
 Progress goes to stderr, results to stdout; a failure ends with `error: …` on stderr and exit code 1.
 """
 
@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
+
+from alojamientos.kit.cli import fail, one_line_errors, settings
 
 if TYPE_CHECKING:
     from alojamientos.ops.backup import Check
@@ -27,15 +29,14 @@ R = TypeVar("R")
 
 
 def _one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """`alojamientos.cli.one_line_errors` (looked up when the command runs: no import cycle), plus the
-    driver and file errors the backup code can meet, each as one line on stderr."""
+    """`one_line_errors`, plus the driver and file errors the backup code can meet, each as one line
+    on stderr."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         import psycopg
         import redis
 
-        from alojamientos.cli import one_line_errors
         from alojamientos.ops.backup import BackupError
         from alojamientos.ops.backup.common import last_line
 
@@ -73,7 +74,6 @@ def create(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress on stderr")] = False,
 ) -> None:
     """Back up PostgreSQL (and Redis, when REDIS_URL is set) into one self-describing file in BACKUP_DIR."""
-    from alojamientos.cli import settings
     from alojamientos.ops.backup import create_backup, prune_backups
 
     cfg = settings()
@@ -91,7 +91,6 @@ def create(
 @_one_line_errors
 def list_() -> None:
     """Backups in BACKUP_DIR, newest first: time, age, version, revision, size."""
-    from alojamientos.cli import settings
     from alojamientos.ops.backup import list_backups
 
     cfg = settings()
@@ -110,7 +109,6 @@ def verify(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress on stderr")] = False,
 ) -> None:
     """Check FILE completely: checksums, a restore into a scratch database, the Redis snapshot."""
-    from alojamientos.cli import fail, settings
     from alojamientos.ops.backup import verify_backup
 
     checks = verify_backup(settings(), file, progress=None if quiet else _progress)
@@ -129,7 +127,6 @@ def restore(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress on stderr")] = False,
 ) -> None:
     """Replace the current data with FILE's, after verifying it and taking a safety backup."""
-    from alojamientos.cli import fail, settings
     from alojamientos.ops.backup import describe_target, restore_backup
 
     cfg = settings()

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from alojamientos.config import Settings, get_settings
-from alojamientos.kit.clock import utc_now
+from alojamientos.kit.cli import settings as configured
 from alojamientos.ops.checks import render
+
+if TYPE_CHECKING:
+    from alojamientos.config import Settings
 
 
 async def backup_age_minutes(settings: Settings) -> float | None:
     """Minutes since the newest backup in BACKUP_DIR, or None when there is none."""
+    from alojamientos.kit.clock import utc_now
     from alojamientos.ops.backup import latest_backup
 
     latest = latest_backup(settings)
@@ -54,7 +57,7 @@ def predeploy_command(as_json: Annotated[bool, typer.Option("--json")] = False) 
     """The pre-deploy checklist: clean tagged tree, reversible migrations, fresh backup, complete env."""
     from alojamientos.ops.predeploy import predeploy
 
-    checks = asyncio.run(predeploy(get_settings(), backup_age_minutes))
+    checks = asyncio.run(predeploy(configured(), backup_age_minutes))
     _done(all(c.ok for c in checks), render(checks, as_json=as_json))
 
 
@@ -62,7 +65,7 @@ def doctor_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> 
     """Incident diagnostics: overlaps, stuck holds and jobs, payments, feeds, backups, migrations, Redis."""
     from alojamientos.ops.doctor import doctor
 
-    checks = asyncio.run(doctor(get_settings(), backup_age_minutes))
+    checks = asyncio.run(doctor(configured(), backup_age_minutes))
     _done(all(c.ok for c in checks), render(checks, as_json=as_json))
 
 
@@ -87,7 +90,7 @@ def rollback_command(
 
     if code_only and config_only:
         raise typer.BadParameter("choose --code-only or --config-only, not both")
-    settings = get_settings()
+    settings = configured()
     mode = "code" if code_only else "config" if config_only else "full"
     target_url = url or settings.public_base_url
     try:

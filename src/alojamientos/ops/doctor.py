@@ -62,6 +62,8 @@ async def doctor(settings: Settings, backup_age: BackupAge) -> list[Check]:
             for name, (query, fix) in QUERIES.items():
                 count = await session.scalar(text(query)) or 0
                 checks.append(Check(name, count == 0, f"{count} found" if count else "none", fix))
+            held = await session.scalar(text("SELECT count(*) FROM jobs WHERE status = 'held'")) or 0
+            checks.append(_channels(settings, held))
             stale = await session.scalar(
                 text(
                     "SELECT count(*) FROM ical_feeds WHERE url IS NOT NULL AND"
@@ -100,6 +102,19 @@ async def doctor(settings: Settings, backup_age: BackupAge) -> list[Check]:
         )
     )
     return checks
+
+
+def _channels(settings: Settings, held: int) -> Check:
+    """A channel left unconfigured is a setting, not a finding: reported, never failed."""
+    off = [
+        name
+        for name, configured in (("WhatsApp", settings.whatsapp_configured), ("e-mail", settings.email_configured))
+        if not configured
+    ]
+    detail = "all configured" if not off else f"{' and '.join(off)} not configured"
+    if held:
+        detail += f"; {held} message(s) held until configured"
+    return Check("channels", True, detail)
 
 
 async def _redis(settings: Settings) -> Check:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -15,7 +15,8 @@ from alojamientos.channels.whatsapp.service import DOWNLOAD_MEDIA, PROCESS_INBOU
 from alojamientos.conversation.messages import Reply
 from alojamientos.conversation.models import Conversation, ConversationMessage
 from alojamientos.conversation.service import WHATSAPP_SEND, conversations
-from alojamientos.jobs.worker import GiveUp, JobContext, handler
+from alojamientos.jobs.queue import release_held
+from alojamientos.jobs.worker import GiveUp, Held, JobContext, Worker, every, handler
 from alojamientos.kit.clock import utc_now
 from alojamientos.notifications.alerts import raise_alert
 from alojamientos.payments.models import Attachment
@@ -40,12 +41,18 @@ async def send_job(ctx: JobContext, payload: dict[str, Any]) -> None:
         if (
             message is None
             or message.wamid is not None
-            or message.delivery_status not in ("queued", "failed")
+            or message.delivery_status not in ("queued", "failed", "held")
         ):
             return
+        configured = ctx.settings.whatsapp_configured
+        if not configured:
+            # A setting, not an incident: the message waits in its conversation, shown as not sent.
+            message.delivery_status = "held"
         conversation = await session.get_one(Conversation, message.conversation_id)
         phone, last_inbound = conversation.phone, conversation.last_inbound_at
         reply = Reply.from_json(message.payload)
+    if not configured:
+        raise Held("WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN")
     settings = ctx.settings
     window_open = last_inbound is not None and utc_now() - last_inbound < SERVICE_WINDOW
     body = (
@@ -89,6 +96,16 @@ async def send_job(ctx: JobContext, payload: dict[str, Any]) -> None:
             .where(ConversationMessage.id == message.id, ConversationMessage.wamid.is_(None))
             .values(wamid=wamid, delivery_status="sent")
         )
+
+
+@every(60, "whatsapp.release_held")
+async def release_held_messages(worker: Worker, now: datetime) -> None:
+    """Once WhatsApp is configured, messages held meanwhile go out (those of the last 24 hours: the
+    service window; older news would mislead, and stays in its conversation as not sent)."""
+    if not worker.settings.whatsapp_configured:
+        return
+    async with worker.db.session_scope() as session:
+        await release_held(session, WHATSAPP_SEND, newer_than=now - SERVICE_WINDOW)
 
 
 @handler(DOWNLOAD_MEDIA)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.jobs.queue import enqueue
 from alojamientos.kit.clock import local_today, utc_now
-from alojamientos.observability.metrics import count_transition
+from alojamientos.observability.transitions import count_transition
 from alojamientos.pricing.service import pricing
 from alojamientos.reservations import repository
 from alojamientos.reservations.errors import (
