@@ -1,13 +1,17 @@
-"""Demo data for a first `make run`: three cabins, a summer season and a few stays."""
+"""Demo data for a first `make run`: three cabins, a summer season, a few stays, and one guest's
+WhatsApp thread from first message to hold, played through the real conversation engine."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from alojamientos.conversation import format as fmt
+from alojamientos.conversation.chat import exchange
+from alojamientos.conversation.messages import Reply
 from alojamientos.kit.clock import local_today
 from alojamientos.pricing.models import Season
 from alojamientos.pricing.service import pricing
@@ -87,4 +91,59 @@ async def load_demo(session: AsyncSession) -> bool:
             ),
             actor="system:demo",
         )
+    # What an operator fills in Ajustes first; the demo guest's hold then says how to pay.
+    policy = await pricing.settings(session)
+    await pricing.update_booking_policy(
+        session,
+        hold_minutes_mercadopago=policy.hold_minutes_mercadopago,
+        hold_hours_transfer=policy.hold_hours_transfer,
+        cancellation_policy=policy.cancellation_policy or DEMO_CANCELLATION_POLICY,
+        bank_transfer_details=policy.bank_transfer_details or DEMO_BANK_DETAILS,
+    )
+    await _guest_thread(session, today + timedelta(days=21), units[0].name)
     return True
+
+
+DEMO_BANK_DETAILS = "Alias: CABANAS.DEMO.LAGO\nCBU: 0000003100000000000000\nTitular: Cabañas Demo SRL"
+DEMO_CANCELLATION_POLICY = (
+    "Cancelando hasta 15 días antes de la llegada te devolvemos la seña; después, la seña no se devuelve."
+)
+
+
+DEMO_GUEST = ("+5492945550101", "Carla")
+
+
+async def _guest_thread(session: AsyncSession, check_in: date, unit: str) -> None:
+    """A guest asks, picks a cabin, gives her name and gets a hold, as the bot would answer today."""
+    check_out = check_in + timedelta(days=3)
+    phone, profile = DEMO_GUEST
+    lines = [
+        f"¡Hola! ¿Tienen lugar para 2 personas {_range(check_in, check_out)}?",
+        unit,
+        "Carla Benítez",
+        "¿A qué hora se puede entrar?",
+        "Genial, ¡gracias!",
+    ]
+    offered: dict[str, str] = {}  # title -> id of the options in the bot's last list
+    for line in lines:
+        # A line that is an option's title is that option tapped, as on WhatsApp; others are typed.
+        replies, _ = await exchange(
+            session, phone, line, [], profile_name=profile, choice_id=offered.get(line)
+        )
+        offered = _choices(replies) or offered
+
+
+def _range(check_in: date, check_out: date) -> str:
+    month_in, month_out = fmt.MONTHS[check_in.month - 1], fmt.MONTHS[check_out.month - 1]
+    if month_in == month_out:
+        return f"del {check_in.day} al {check_out.day} de {month_out}"
+    return f"del {check_in.day} de {month_in} al {check_out.day} de {month_out}"
+
+
+def _choices(replies: list[Reply]) -> dict[str, str]:
+    """Title -> id of the options in the last reply that offers any (empty when none does)."""
+    for reply in reversed(replies):
+        offered = [(b.title, b.id) for b in reply.buttons] + [(r.title, r.id) for r in reply.rows]
+        if offered:
+            return dict(offered)
+    return {}

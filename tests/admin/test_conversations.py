@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.admin.conftest import Panel, log_in, screenshot
+from tests.admin.conftest import Panel, log_in, screenshot, upcoming
 
 PHONE = "+5491155551234"
 
@@ -61,8 +61,6 @@ def test_take_over_reply_and_release(panel: Panel, page: Page) -> None:
 def test_the_reservation_shows_the_guest_whatsapp_thread(panel: Panel, page: Page) -> None:
     _conversation(panel)
     unit = panel.unit()
-    from tests.admin.conftest import upcoming
-
     code = panel.booking(unit["id"], upcoming())["code"]
     log_in(page, panel.base)
     page.goto(f"{panel.base}/admin/reservas/{code}")
@@ -90,3 +88,37 @@ def test_every_thread_is_reachable_by_search_and_pages(panel: Panel, page: Page)
     expect(page.locator(".conversaciones")).to_contain_text("Huésped 77")
     page.goto(f"{panel.base}/admin/conversaciones?q=huésped 11")
     expect(page.locator(".conversaciones li")).to_have_count(11)  # 11 and 110–119
+
+
+def test_a_guest_without_a_name_shows_the_number_once(panel: Panel, page: Page) -> None:
+    from alojamientos.kit.phone import display as display_phone
+
+    unnamed, booked = "+5492944777001", "+5492944777002"
+    for phone in (unnamed, booked):
+        rows = panel.sql(
+            "INSERT INTO conversations (phone, last_inbound_at) VALUES (%s, now()) RETURNING id", phone
+        )
+        panel.sql(
+            "INSERT INTO conversation_messages (conversation_id, direction, author, body, delivery_status)"
+            " VALUES (%s, 'in', 'guest', 'hola', NULL),"
+            " (%s, 'out', 'bot', '¡Hola! ¿Para qué fechas buscás?', 'held')",
+            rows[0][0],
+            rows[0][0],
+        )
+    panel.booking(panel.unit()["id"], upcoming(), guest_name="Carla Benítez", guest_phone=booked)
+    log_in(page, panel.base)
+    page.goto(f"{panel.base}/admin/conversaciones")
+    items = page.locator(".conversaciones li")
+    first = items.filter(has_text=display_phone(unnamed))
+    assert first.inner_text().count(display_phone(unnamed)) == 1
+    # A number with a stay on it goes by the name on the stay, with the number under it.
+    second = items.filter(has_text="Carla Benítez")
+    expect(second).to_contain_text(display_phone(booked))
+
+    page.goto(f"{panel.base}/admin/conversaciones/{unnamed}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(display_phone(unnamed))
+    assert page.locator("main").inner_text().count(display_phone(unnamed)) == 1
+    expect(page.locator("#hilo")).to_contain_text("sin enviar: WhatsApp no está configurado")
+    page.goto(f"{panel.base}/admin/conversaciones/{booked}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Carla Benítez")
+    expect(page.locator("#estado-bot")).to_contain_text(display_phone(booked))

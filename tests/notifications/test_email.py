@@ -99,7 +99,9 @@ async def jobs(db: Database) -> list[Job]:
 
 async def open_alerts(db: Database) -> list[str]:
     async with db.session_scope() as session:
-        return list(await session.scalars(select(OperatorAlert.kind).where(OperatorAlert.resolved_at.is_(None))))
+        return list(
+            await session.scalars(select(OperatorAlert.kind).where(OperatorAlert.resolved_at.is_(None)))
+        )
 
 
 async def queue(db: Database, settings: Settings, template: str = "confirmed", **kwargs: Any) -> bool:

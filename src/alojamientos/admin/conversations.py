@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.admin import labels
 from alojamientos.admin.deps import PREFIX, CurrentAdmin
@@ -27,6 +28,22 @@ THREAD_LIMIT = 200
 
 def _thread_url(phone: str, done: str) -> str:
     return f"{PREFIX}/conversaciones/{phone}?hecho={done}"
+
+
+async def _names(session: AsyncSession, rows: list[Conversation]) -> dict[str, str]:
+    """What to call each guest: their WhatsApp profile name, else the name on their latest stay.
+    A phone with neither is left out: the page then shows the number once, as the title."""
+    names = {c.phone: c.profile_name for c in rows if c.profile_name}
+    unnamed = [c.phone for c in rows if not c.profile_name]
+    if unnamed:
+        booked = await session.execute(
+            select(Reservation.guest_phone, Reservation.guest_name)
+            .where(Reservation.guest_phone.in_(unnamed), Reservation.guest_name != "")
+            .distinct(Reservation.guest_phone)
+            .order_by(Reservation.guest_phone, Reservation.created_at.desc())
+        )
+        names.update({phone: name for phone, name in booked.tuples() if phone})
+    return names
 
 
 @router.get("")
@@ -66,7 +83,14 @@ async def conversation_list(
             select(ConversationMessage).where(ConversationMessage.id.in_(latest_ids))
         ):
             last[message.conversation_id] = message
-    context = {"conversations": rows, "last": last, "only_paused": bool(pausadas), "q": q, **listed.context()}
+    context = {
+        "conversations": rows,
+        "names": await _names(session, rows),
+        "last": last,
+        "only_paused": bool(pausadas),
+        "q": q,
+        **listed.context(),
+    }
     return render(request, "admin/conversations/list.html", context)
 
 
@@ -84,6 +108,7 @@ async def conversation_detail(
     )
     context = {
         "c": conversation,
+        "name": (await _names(session, [conversation])).get(conversation.phone),
         "messages": messages,
         "bookings": list(bookings),
         "done": labels.DONE.get(hecho, ""),

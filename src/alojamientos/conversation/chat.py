@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from alojamientos.conversation.engine import engine
 from alojamientos.conversation.messages import Inbound, Reply
 from alojamientos.conversation.service import conversations
@@ -26,19 +28,37 @@ def render(reply: Reply) -> tuple[str, list[str]]:
     return "\n".join(lines), ids
 
 
+async def exchange(
+    session: AsyncSession,
+    phone: str,
+    text: str,
+    options: list[str],
+    *,
+    profile_name: str | None = None,
+    choice_id: str | None = None,
+    mercadopago: bool = False,
+) -> tuple[list[Reply], bool]:
+    """One guest line in the caller's transaction: a number picks one of the last options (or
+    `choice_id` is the option tapped, `text` its title); returns the replies (recorded as shown, not
+    sent by WhatsApp) and whether a person has the conversation."""
+    choice = choice_id
+    if choice is None and text.isdigit() and 0 < int(text) <= len(options):
+        choice = options[int(text) - 1]
+    inbound = Inbound(phone=phone, text=text, choice_id=choice, profile_name=profile_name)
+    conversation = await conversations.open(session, phone, profile_name)
+    await conversations.record_inbound(session, conversation, text)
+    result = await engine.handle(session, inbound, mercadopago=mercadopago, now=utc_now())
+    for reply in result.replies:
+        await conversations.send(session, conversation, reply, channel="terminal")
+    return result.replies, conversation.bot_paused
+
+
 async def turn(
     db: Database, phone: str, text: str, options: list[str], *, mercadopago: bool = False
 ) -> tuple[list[Reply], bool]:
-    """One guest line: a number picks one of the last options; returns the replies and whether paused."""
-    choice = options[int(text) - 1] if text.isdigit() and 0 < int(text) <= len(options) else None
-    inbound = Inbound(phone=phone, text=text, choice_id=choice, profile_name=None)
+    """One guest line in its own transaction (see `exchange`)."""
     async with db.session_scope() as session:
-        conversation = await conversations.open(session, phone)
-        await conversations.record_inbound(session, conversation, text)
-        result = await engine.handle(session, inbound, mercadopago=mercadopago, now=utc_now())
-        for reply in result.replies:
-            await conversations.send(session, conversation, reply, channel="terminal")
-        return result.replies, conversation.bot_paused
+        return await exchange(session, phone, text, options, mercadopago=mercadopago)
 
 
 async def run(

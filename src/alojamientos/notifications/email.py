@@ -29,8 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.config import Settings
 from alojamientos.conversation import format as fmt
-from alojamientos.jobs.queue import enqueue
-from alojamientos.jobs.queue import release_held
+from alojamientos.jobs.queue import enqueue, release_held
 from alojamientos.jobs.worker import GiveUp, Held, JobContext, RetryLater, Worker, every, handler
 from alojamientos.kit.clock import utc_now
 from alojamientos.ops.flags import flags

@@ -6,7 +6,6 @@ Transitions are counted at commit by `observability.transitions`."""
 from __future__ import annotations
 
 import time
-
 from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -40,6 +39,7 @@ MERCADOPAGO_NOTIFICATIONS = Counter(
     ["outcome"],
 )
 ERRORS = Counter("alojamientos_errors_total", "Exceptions handled without propagating, by where", ["where"])
+
 
 class MetricsMiddleware:
     """Counts and times every request under its route template (never the raw path)."""

@@ -108,7 +108,10 @@ def _channels(settings: Settings, held: int) -> Check:
     """A channel left unconfigured is a setting, not a finding: reported, never failed."""
     off = [
         name
-        for name, configured in (("WhatsApp", settings.whatsapp_configured), ("e-mail", settings.email_configured))
+        for name, configured in (
+            ("WhatsApp", settings.whatsapp_configured),
+            ("e-mail", settings.email_configured),
+        )
         if not configured
     ]
     detail = "all configured" if not off else f"{' and '.join(off)} not configured"
