@@ -182,3 +182,21 @@ def test_too_many_logins_show_a_spanish_page_to_wait(panel: Panel, page: Page, f
     screenshot(page, "ingreso-demasiados-intentos")
     page.get_by_role("link", name="Volver al ingreso").click()
     expect(page.get_by_label("E-mail")).to_be_visible()  # the form itself is never limited
+
+
+def test_an_unconfigured_channel_is_one_calm_line_not_an_alarm(panel: Panel, page: Page) -> None:
+    panel.sql(
+        "INSERT INTO jobs (kind, status, attempts, payload, last_error) VALUES"
+        " ('whatsapp.send', 'held', 0, '{}', 'WhatsApp is not configured'),"
+        " ('whatsapp.send', 'held', 0, '{}', 'WhatsApp is not configured')"
+    )
+    log_in(page, panel.base)
+    page.goto(f"{panel.base}/admin/sistema")
+    expect(page.locator("#canal-whatsapp")).to_contain_text("apagado: no está configurado")
+    expect(page.locator("#canal-email")).to_contain_text("apagado: no está configurado")
+    expect(page.locator("#esperando-canal")).to_have_text("2 mensajes esperan un canal configurado.")
+    expect(page.locator("#canales")).to_have_class("tarjeta")
+    expect(page.locator("#tareas-held .valor")).to_have_text("2")
+    expect(page.locator("#tareas-dead .valor")).to_have_text("0")
+    page.goto(f"{panel.base}/admin/")
+    expect(page.locator("#atencion h2")).to_have_text("Requiere atención (0)")
