@@ -28,14 +28,31 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSED_ON = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "UV_CACHE_DIR")
 
 
+# What .gitignore keeps out of a clone, for a source tree that is not a git checkout.
+NOT_IN_A_CLONE = (
+    ".git",
+    ".venv",
+    ".run",
+    ".env",
+    "backups",
+    "__pycache__",
+    "*.pyc",
+    ".*_cache",
+    "test-output",
+)
+
+
 def fresh_checkout(target: Path) -> None:
+    """The files a clone has (with their times, so make sees the shared virtualenv as current)."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=ROOT,
         capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
+        check=False,
+    )
+    if listed.returncode != 0:
+        shutil.copytree(ROOT, target, ignore=shutil.ignore_patterns(*NOT_IN_A_CLONE), dirs_exist_ok=True)
+    for name in filter(None, listed.stdout.decode().split("\0")):
         source = ROOT / name
         if source.is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
