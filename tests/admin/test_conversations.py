@@ -40,7 +40,10 @@ def test_take_over_reply_and_release(panel: Panel, page: Page) -> None:
 
     page.get_by_label("Tu mensaje").fill("¡Hola Ana! Sí, te paso opciones.")
     page.get_by_role("button", name="Enviar por WhatsApp").click()
-    expect(page.get_by_role("status")).to_have_text("Mensaje en camino por WhatsApp.")
+    # The test server has no WhatsApp credentials: the reply is kept, and the operator told so.
+    expect(page.get_by_role("status")).to_have_text(
+        "Mensaje guardado: WhatsApp no está configurado; sale cuando lo configures."
+    )
     expect(page.locator("#hilo")).to_contain_text("¡Hola Ana! Sí, te paso opciones.")
     expect(page.locator("#hilo")).to_contain_text("operadora@example.com")
     screenshot(page, "conversacion")

@@ -125,6 +125,7 @@ async def take_over(phone: str, session: SessionDep, admin: CurrentAdmin) -> Res
 
 @router.post("/{phone}/responder")
 async def reply(
+    request: Request,
     phone: str,
     session: SessionDep,
     admin: CurrentAdmin,
@@ -134,7 +135,8 @@ async def reply(
         raise EmptyReply("the reply is empty")
     conversation = await conversations.get(session, phone, lock=True)
     await conversations.send(session, conversation, Reply(texto.strip()), author=admin.actor)
-    return RedirectResponse(_thread_url(conversation.phone, "enviado"), status_code=303)
+    done = "enviado" if request.app.state.settings.whatsapp_configured else "guardado"
+    return RedirectResponse(_thread_url(conversation.phone, done), status_code=303)
 
 
 @router.post("/{phone}/devolver")

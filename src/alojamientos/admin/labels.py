@@ -253,6 +253,7 @@ DONE = {
     "reenviada": "Listo: la confirmación va en camino al huésped otra vez.",
     "tomada": "Tomaste la conversación: el bot no le va a responder hasta que la devuelvas.",
     "enviado": "Mensaje en camino por WhatsApp.",
+    "guardado": "Mensaje guardado: WhatsApp no está configurado; sale cuando lo configures.",
     "devuelta": "El bot vuelve a atender esta conversación.",
 }
 
