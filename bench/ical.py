@@ -81,7 +81,7 @@ async def run(url: str, events: int) -> None:
     with psycopg.connect(url) as conn:
         stored = conn.execute("SELECT count(*) FROM reservations WHERE kind = 'block'").fetchone()[0]  # type: ignore[index]
     print(f"feed              {events} events, {len(data) / 1024:.0f} KiB")
-    parse_rate, apply_rate = len(parsed) / parse_s, events / apply_s
+    parse_rate, apply_rate = len(parsed.events) / parse_s, events / apply_s
     print(
         f"parse             {parse_s * 1000:.0f} ms ({parse_rate:,.0f} events/s), peak {peak / 2**20:.1f} MiB traced"
     )

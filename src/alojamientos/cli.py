@@ -332,7 +332,7 @@ def ical_import(
             )
         finally:
             await database.dispose()
-        return result.line()
+        return "\n".join(result.lines())
 
     try:
         typer.echo(run(go()))
@@ -365,7 +365,7 @@ def ical_sync() -> None:
 
     results = run(go())
     for result in results:
-        typer.echo(result.line())
+        typer.echo("\n".join(result.lines()))
     failed = [r for r in results if r.status == "failed"]
     if failed:
         raise fail(f"{len(failed)} of {len(results)} feeds failed")

@@ -30,7 +30,7 @@ def stays(events: list[Any]) -> list[tuple[date, date, str, bool]]:
 
 
 def parse(name: str) -> list[Any]:
-    return parse_feed(feed(name), tz=TZ, start=today_ar(), end=today_ar() + timedelta(days=540))
+    return parse_feed(feed(name), tz=TZ, start=today_ar(), end=today_ar() + timedelta(days=540)).events
 
 
 def test_airbnb_export_dtend_exclusive_and_one_night_without_dtend() -> None:
@@ -66,16 +66,19 @@ def test_google_floating_times_use_x_wr_timezone_and_rrules_expand() -> None:
 
 
 def test_garbage_is_refused_with_a_reason() -> None:
-    for junk in (
-        b"",
-        b"hello",
-        b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:nonsense\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-    ):
+    for junk in (b"", b"hello", b"<html>maintenance</html>", b"BEGIN:VEVENT\r\nEND:VEVENT\r\n"):
         try:
             parse_feed(junk, tz=TZ, start=today_ar(), end=today_ar() + timedelta(days=30))
-        except IcalError:
+        except IcalError as exc:
+            assert str(exc).startswith("not an iCalendar file") and "Error" not in str(exc)
             continue
         raise AssertionError(f"accepted {junk!r}")
+    # A calendar whose one event is unreadable is not garbage: the event is reported, the feed read.
+    broken = (
+        b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:nonsense\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    parsed = parse_feed(broken, tz=TZ, start=today_ar(), end=today_ar() + timedelta(days=30))
+    assert parsed.events == [] and [(s.uid, s.reason) for s in parsed.skipped] == [("x", "bad_start")]
 
 
 def blocks(url: str, unit_id: int) -> list[tuple[Any, ...]]:
@@ -144,6 +147,7 @@ async def test_blocked_dates_are_not_offered_and_cannot_be_held(
         "events": 3,
         "conflicts": [],
         "error": None,
+        "skipped": [],
     }
     params = {"check_in": d(1, 9).isoformat(), "check_out": d(1, 11).isoformat(), "guests": 2}
     assert (await api.get("/api/v1/availability", params=params)).json()["available"] == []
@@ -243,7 +247,12 @@ async def test_an_overlap_with_our_stay_is_a_stored_conflict_and_the_rest_applie
         result = (await api.post(f"/api/v1/feeds/{feed_id}/sync")).json()
         feeds.files["airbnb.ics"] += b""  # same content, new request
     assert result["events"] == 3 and len(result["conflicts"]) == 1
-    assert [a for a, *_ in blocks(clean_db, unit["id"])] == [d(1, 18), d(2, 1)]
+    # Airbnb's [8, 12) meets our [10, 14): its free nights 8 and 9 stay blocked.
+    assert [(a, b) for a, b, *_ in blocks(clean_db, unit["id"])] == [
+        (d(1, 8), d(1, 10)),
+        (d(1, 18), d(1, 20)),
+        (d(2, 1), d(2, 2)),
+    ]
     alerts = [a for a in (await api.get("/api/v1/alerts")).json() if a["kind"] == "calendar_conflict"]
     assert len(alerts) == 1 and alerts[0]["data"]["check_in"] == d(1, 8).isoformat()
 

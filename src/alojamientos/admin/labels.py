@@ -209,7 +209,22 @@ FEED_ERRORS = (
     (r"^only http and https URLs can be imported$", "La dirección tiene que empezar con http o https."),
     (r"^cannot resolve .*$", "No existe esa dirección (el dominio no se encuentra)."),
     (r"^.* resolves to a non-public address.*$", "Esa dirección apunta a una red privada: no se usa."),
+    (r"^not an iCalendar file.*$", "Lo que devuelve esa dirección no es un calendario (.ics)."),
+    (r"^no such URL feed$", "Ese calendario ya no existe o no tiene dirección."),
 )
+
+# Why one event of a feed was skipped (calendar_sync.ical_import.SKIP_REASONS keys).
+SKIPPED_EVENT = {
+    "no_start": "No tiene fecha de inicio (DTSTART); no se importó.",
+    "two_starts": "Tiene más de una fecha de inicio (DTSTART); no se importó.",
+    "bad_start": "Su fecha de inicio (DTSTART) no se entiende; no se importó.",
+    "bad_end": "Su fecha de fin (DTEND) no se entiende; no se importó.",
+    "bad_duration": "Su duración (DURATION) no se entiende; no se importó.",
+    "unreadable": "No se entiende; no se importó.",
+    "bad_recurrence": (
+        "Su repetición (RRULE, RDATE o EXDATE) no se entiende: importamos solo su primera fecha."
+    ),
+}
 
 DEFAULT_ERROR = "No se pudo completar la acción. Probá de nuevo en un momento."
 
@@ -263,11 +278,16 @@ def error_message(code: str) -> str:
 
 
 def feed_error(message: str) -> str:
-    """A known feed failure in Spanish; anything else (a parse error) as it came, after a Spanish lead."""
+    """A feed failure in Spanish; an unknown one in general words (its detail is in the log)."""
     for pattern, spanish in FEED_ERRORS:
         if re.fullmatch(pattern, message):
             return re.sub(pattern, spanish, message)
-    return f"El calendario no se pudo leer ({message})."
+    return "El calendario no se pudo leer."
+
+
+def skipped_events(count: int) -> str:
+    """`2` → "2 eventos no se pudieron leer"."""
+    return "1 evento no se pudo leer" if count == 1 else f"{count} eventos no se pudieron leer"
 
 
 def actor(value: str) -> str:

@@ -34,6 +34,15 @@ class FeedIn(BaseModel):
     url: str = Field(min_length=8, max_length=2000)
 
 
+class SkippedOut(BaseModel):
+    """An event of the feed that could not be read (`partial`: only its repetition was skipped)."""
+
+    uid: str | None
+    reason: str
+    partial: bool
+    raw: str = Field(description="the event's lines as the feed sent them")
+
+
 class FeedOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -47,6 +56,7 @@ class FeedOut(BaseModel):
     consecutive_failures: int
     last_event_count: int
     empty_pending: bool
+    skipped_events: list[SkippedOut] = Field(description="the last import's events that could not be read")
 
 
 class SyncOut(BaseModel):
@@ -55,6 +65,7 @@ class SyncOut(BaseModel):
     events: int
     conflicts: list[str]
     error: str | None
+    skipped: list[SkippedOut] = Field(default_factory=list)
 
 
 @router.post("/accommodations/{accommodation_id}/feeds", status_code=201, response_model=FeedOut)
@@ -76,8 +87,10 @@ async def list_feeds(accommodation_id: int, session: SessionDep, operator: Curre
 async def sync_now(feed_id: int, request: Request, session: SessionDep, operator: CurrentOperator) -> SyncOut:
     await calendar_service.get_feed(session, feed_id)
     result = await calendar_service.sync_now(request.app.state.db, request.app.state.settings, feed_id)
-    return SyncOut(feed_id=feed_id, status=result.status, events=result.events, conflicts=result.conflicts,
-                   error=result.error)  # fmt: skip
+    return SyncOut(
+        feed_id=feed_id, status=result.status, events=result.events, conflicts=result.conflicts,
+        error=result.error, skipped=[SkippedOut(**s.as_dict()) for s in result.skipped],
+    )  # fmt: skip
 
 
 @router.delete("/feeds/{feed_id}", status_code=204)

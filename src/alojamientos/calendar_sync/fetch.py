@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import socket
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -12,6 +13,7 @@ import httpx
 
 from alojamientos.config import Settings
 
+log = logging.getLogger(__name__)
 MAX_REDIRECTS = 3
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 
@@ -39,7 +41,8 @@ async def check_url(url: str, settings: Settings) -> None:
             parts.hostname, parts.port or 443, type=socket.SOCK_STREAM
         )
     except OSError as exc:
-        raise FetchError(f"cannot resolve {parts.hostname}: {exc}") from exc
+        log.info("ical.resolve_failed", extra={"host": parts.hostname, "error": str(exc)})
+        raise FetchError(f"cannot resolve {parts.hostname}") from exc
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
         if not address.is_global:
@@ -83,5 +86,6 @@ async def fetch_feed(
         except httpx.TimeoutException as exc:
             raise FetchError("the feed took too long to answer") from exc
         except httpx.TransportError as exc:
-            raise FetchError(f"cannot connect to the feed: {type(exc).__name__}") from exc
+            log.info("ical.connect_failed", extra={"url": url, "error": f"{type(exc).__name__}: {exc}"[:300]})
+            raise FetchError("cannot connect to the feed") from exc
     raise FetchError("too many redirects")

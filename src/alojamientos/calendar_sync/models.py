@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from alojamientos.kit.models import Base
@@ -40,4 +42,7 @@ class IcalFeed(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     last_event_count: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     empty_pending: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # The last import's events that could not be read, for the operator: a list of
+    # {"uid": str | None, "reason": SKIP_REASONS key, "raw": the event's lines, "partial": bool}.
+    skipped_events: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

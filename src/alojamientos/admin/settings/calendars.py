@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.admin.deps import CurrentAdmin
-from alojamientos.admin.labels import feed_error
+from alojamientos.admin.labels import SKIPPED_EVENT, feed_error, skipped_events
 from alojamientos.admin.settings._common import BASE, done, page
 from alojamientos.calendar_sync import service as calendar_service
 from alojamientos.calendar_sync.ical_export import export_url
@@ -35,6 +35,8 @@ async def _page(
         "feeds": {u.id: [f for f in feeds if f.accommodation_id == u.id] for u in units},
         "blocks": await calendar_service.block_counts(session),
         "feed_error": feed_error,
+        "skipped_events": skipped_events,
+        "skipped_reason": SKIPPED_EVENT,
         "typed": typed or {},
     }
     return page(request, "calendars.html", context, **kwargs)  # type: ignore[arg-type]
