@@ -4,9 +4,9 @@ so the operator sees them next to the feed.
 Downgrading drops the column: only that report is lost (the next import writes it again); no block
 or reservation depends on it.
 
-Revision ID: 0007_ical_skipped_events
-Revises: 0006_accommodation_photos
-Create Date: 2026-11-30 14:30:00.000000
+Revision ID: 0008_ical_skipped_events
+Revises: 0007_held_messages
+Create Date: 2026-11-30 15:00:00.000000
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0007_ical_skipped_events"
-down_revision: str | None = "0006_accommodation_photos"
+revision: str = "0008_ical_skipped_events"
+down_revision: str | None = "0007_held_messages"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 # Set to True when downgrade() cannot restore what upgrade() changed: `rollback` refuses to cross it.
