@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from alojamientos.conversation import calendar_talk as cal
 from alojamientos.conversation import replies as r
 from alojamientos.conversation.messages import Button, Inbound, Reply, Row
 from alojamientos.conversation.models import Conversation
@@ -81,6 +82,8 @@ class Ctx:
     today: date
     tz: ZoneInfo
     mercadopago: bool = False
+    announce: cal.Understood | None = None
+    """A period this turn's stay was resolved from, said in dates before the first reply about it."""
 
     def get_date(self, key: str) -> date | None:
         value = self.data.get(key)
@@ -145,7 +148,7 @@ class ConversationEngine:
     # -- free text ---------------------------------------------------------------------------------
 
     async def _text(self, session: AsyncSession, ctx: Ctx, text: str) -> list[Reply]:
-        parsed = parse(text, ctx.today)
+        parsed = self._read_correction(ctx, parse(text, ctx.today), text)
         intents = set(parsed.intents)
         if "human" in intents:
             return await self._hand_off(session, ctx, text)
@@ -162,19 +165,27 @@ class ConversationEngine:
         if email and ctx.data.get("hold_code"):
             return await self._save_email(session, ctx, email.group(0))
 
+        question = cal.calendar_question(text, parsed)
+        if question == "upcoming" or (question == "single" and not (ctx.data.get("guests") or parsed.guests)):
+            return await self._calendar_answer(session, ctx, parsed, question)
+
         replies: list[Reply] = []
         changed = self._merge(ctx, parsed)
+        self._note_period(ctx, parsed, changed)
+        vague = None if parsed.check_in or parsed.check_out else cal.vague_period(text)
         for intent in QUESTION_INTENTS:
             if intent in intents and not (intent == "price" and self._stay_known(ctx)):
                 replies.append(await self._answer(session, ctx, intent, text))
         wants_stay = changed or intents & {"availability", "reserve", "modify"}
         if "price" in intents and self._stay_known(ctx):
             wants_stay = True
-        if wants_stay:
+        if vague:
+            replies += await self._ask(session, ctx, "dates", cal.vague_question(vague, ctx.today))
+        elif wants_stay:
             if ctx.state == "choosing_unit" and not changed and "reserve" in intents:
                 replies += await self._reserve_from_offer(session, ctx)
             else:
-                replies += await self._advance(session, ctx)
+                replies += self._announced(ctx, await self._advance(session, ctx))
         if replies:
             ctx.data["misses"] = 0
             return replies
@@ -223,7 +234,7 @@ class ConversationEngine:
         if kind == "menu" and value == "price":
             return [await self._answer(session, ctx, "price", "")]
         if kind == "menu":  # availability, or "keep going with the bot"
-            ctx.data["misses"] = 0
+            ctx.data.update(misses=0, asked=None)
             return await self._advance(session, ctx)
         if kind == "unit" and value.isdigit():
             return await self._choose_unit(session, ctx, int(value))
@@ -261,13 +272,17 @@ class ConversationEngine:
             ctx.data.update(check_in=None, check_out=None)
             return [Reply(r.say("bad_range"))]
         if not check_in and not check_out:
-            return [Reply(r.say("ask_dates" if guests else "ask_everything"))]
+            return await self._ask(
+                session, ctx, "dates", Reply(r.say("ask_dates" if guests else "ask_everything"))
+            )
         if not check_in:
-            return [Reply(r.say("ask_check_in", nights=nights))]
+            return await self._ask(session, ctx, "check_in", Reply(r.say("ask_check_in", nights=nights)))
         if not check_out:
-            return [Reply(r.say("ask_check_out", check_in=check_in))]
+            return await self._ask(
+                session, ctx, "check_out", Reply(r.say("ask_check_out", check_in=check_in))
+            )
         if not guests:
-            return [Reply(r.say("ask_guests"))]
+            return await self._ask(session, ctx, "guests", Reply(r.say("ask_guests")))
         return await self._offer(session, ctx, check_in, check_out, guests)
 
     async def _offer(
@@ -280,6 +295,7 @@ class ConversationEngine:
             return [Reply(r.say("too_many_guests", max=largest, guests=guests))]
         offers = await reservation_service.availability(session, check_in, check_out, guests)
         nights = (check_out - check_in).days
+        ctx.data["asked"] = None
         if offers:
             ctx.state = "choosing_unit"
             ctx.data["offers"] = [o.accommodation.id for o in offers]
@@ -301,8 +317,15 @@ class ConversationEngine:
                 )
                 for o in offers[:10]
             )
+            period, ctx.announce = (ctx.announce.says() if ctx.announce else None), None
             text = r.say(
-                "offer", guests=guests, check_in=check_in, check_out=check_out, nights=nights, offers=items
+                "offer",
+                guests=guests,
+                check_in=check_in,
+                check_out=check_out,
+                nights=nights,
+                offers=items,
+                period=period,
             )
             return [Reply(text, rows=rows, list_button=r.say("offer", "list_button"))]
         min_nights = await self._blocking_min_nights(session, check_in, check_out, guests)
@@ -582,6 +605,78 @@ class ConversationEngine:
     async def _active_hold(self, session: AsyncSession, ctx: Ctx) -> Reservation | None:
         code = ctx.data.get("hold_code")
         return await self._guest_reservation(session, ctx, code) if code else None
+
+    # -- the calendar: named periods said in dates, corrections, long weekends (issue 15) -----------
+
+    def _read_correction(self, ctx: Ctx, parsed: Parsed, text: str) -> Parsed:
+        """ "llegamos el sábado" after a named period: that Saturday of the period, departure kept."""
+        understood = cal.Understood.from_json(ctx.data.get("period"))
+        check_in, check_out = ctx.get_date("check_in"), ctx.get_date("check_out")
+        if understood is None or check_in is None or check_out is None:
+            return parsed
+        return cal.corrected(parsed, text, understood, check_in, check_out)
+
+    def _note_period(self, ctx: Ctx, parsed: Parsed, changed: bool) -> None:
+        """Remembers the period the stay came from (to say it, and to read corrections against it)."""
+        if changed:
+            ctx.data["asked"] = None  # the guest answered something: a repeated question is not stuck
+        check_in, check_out = ctx.get_date("check_in"), ctx.get_date("check_out")
+        if parsed.period is not None and check_in == parsed.check_in and check_in and check_out:
+            understood = replace(
+                cal.Understood.from_period(parsed.period), check_in=check_in, check_out=check_out
+            )
+            ctx.data["period"] = understood.as_json()
+            ctx.announce = understood
+            return
+        kept = cal.Understood.from_json(ctx.data.get("period"))
+        if changed and kept is not None and not kept.near(check_in, check_out):
+            ctx.data["period"] = None  # a stay unrelated to the period: corrections no longer refer to it
+
+    def _announced(self, ctx: Ctx, replies: list[Reply]) -> list[Reply]:
+        """The first reply about a stay just resolved from a period opens by saying it in dates."""
+        if ctx.announce is None or not replies:
+            return replies
+        first, ctx.announce = cal.announce(replies[0], ctx.announce), None
+        return [first, *replies[1:]]
+
+    async def _calendar_answer(
+        self, session: AsyncSession, ctx: Ctx, parsed: Parsed, question: cal.Question
+    ) -> list[Reply]:
+        """ "¿Cuándo es el próximo finde largo?": the next long weekends with their free units;
+        "¿cuándo es carnaval?": that period, kept as the stay so "somos 2" goes on to the offer."""
+        ctx.data["misses"] = 0
+        if question == "single" and parsed.period is not None:
+            self._merge(ctx, parsed)
+            self._note_period(ctx, parsed, True)
+            stays = [ctx.announce] if ctx.announce else []
+            ctx.announce = None
+            ctx.state = "collecting"
+        else:
+            self._merge(ctx, replace(parsed, check_in=None, check_out=None, nights=None))
+            stays = cal.upcoming(ctx.today)
+        if not stays:
+            return await self._advance(session, ctx)
+        return [await cal.weekends_reply(session, stays, ctx.data.get("guests"), ctx.today)]
+
+    async def _ask(self, session: AsyncSession, ctx: Ctx, topic: str, question: Reply) -> list[Reply]:
+        """Asks for `topic` (dates, check_in, check_out, guests), never a third time in a row.
+
+        The third time the bot offers a person instead (the "hablar con alguien" buttons); if the
+        guest still answers nothing new, it hands off (the operator is alerted, the bot pauses).
+        """
+        asked = ctx.data.get("asked") or {}
+        times = int(asked.get("times") or 0) + 1 if asked.get("topic") == topic else 1
+        ctx.data["asked"] = {"topic": topic, "times": times}
+        if times < 3:
+            return [question]
+        log.info("conversation.same_question", extra={"topic": topic, "times": times})
+        ctx.announce = None  # the offer of a person is not about the period
+        if times > 3:
+            return await self._hand_off(
+                session, ctx, "el bot preguntó lo mismo tres veces sin poder resolverlo"
+            )
+        buttons = (Button("menu:human", r.button("human_yes")), Button("menu:bot", r.button("keep_bot")))
+        return [Reply(r.say("same_question_again"), buttons)]
 
     # -- people ------------------------------------------------------------------------------------
 

@@ -30,6 +30,17 @@ def fecha(day: date, *, today: date | None = None) -> str:
     return text
 
 
+def rango(check_in: date, check_out: date) -> str:
+    """`viernes 5 al martes 9 de febrero`, or `jueves 31 de diciembre al domingo 3 de enero`.
+
+    The month is said once when both days share it; never the year, as in `fecha` without `today`.
+    """
+    first = f"{WEEKDAYS[check_in.weekday()]} {check_in.day}"
+    if (check_in.year, check_in.month) != (check_out.year, check_out.month):
+        first += f" de {MONTHS[check_in.month - 1]}"
+    return f"{first} al {fecha(check_out)}"
+
+
 def fecha_corta(day: date) -> str:
     """`vie 13/3`: for list rows, where titles are short."""
     return f"{WEEKDAYS[day.weekday()][:3]} {day.day}/{day.month}"

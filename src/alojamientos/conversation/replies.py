@@ -20,6 +20,7 @@ def _catalogue() -> tuple[Environment, dict[str, dict[str, str]]]:
     env.filters.update(
         fecha=fmt.fecha,
         fecha_corta=fmt.fecha_corta,
+        rango=fmt.rango,
         pesos=fmt.pesos,
         noches=fmt.noches,
         personas=fmt.personas,
