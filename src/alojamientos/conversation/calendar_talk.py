@@ -206,20 +206,21 @@ def vague_period(text: str) -> VagueKind | None:
     return None
 
 
+HOLIDAY_NAMES: tuple[tuple[calendar_ar.Anchor, str], ...] = (
+    ("navidad", "Navidad"),
+    ("ano_nuevo", "Año Nuevo"),
+)
+
+
 def vague_question(kind: VagueKind, today: date) -> Reply:
     """Asks for dates, saying why the phrase is not enough; for the holidays, with both stays."""
     values: dict[str, Any] = {"kind": kind}
     if kind == "fiestas":
-        for key, anchor in (("navidad", "navidad"), ("ano_nuevo", "ano_nuevo")):
-            found = calendar_ar.named_period(anchor, today)  # type: ignore[arg-type]
-            values[key] = (
+        for anchor, name in HOLIDAY_NAMES:
+            found = calendar_ar.named_period(anchor, today)
+            values[anchor] = (
                 Understood(
-                    "named",
-                    "Navidad" if anchor == "navidad" else "Año Nuevo",
-                    found.run.first,
-                    found.run.last,
-                    found.check_in,
-                    found.check_out,
+                    "named", name, found.run.first, found.run.last, found.check_in, found.check_out
                 ).says()
                 if found
                 else None
@@ -260,9 +261,7 @@ def upcoming_windows(today: date) -> list[calendar_ar.Window]:
     return windows
 
 
-async def weekends_reply(
-    session: AsyncSession, stays: list[Understood], guests: int | None, today: date
-) -> Reply:
+async def weekends_reply(session: AsyncSession, stays: list[Understood], guests: int | None) -> Reply:
     """Each stay with its dates, nights and the units free for it, and a row to pick each free one.
 
     Free means offered by `reservation_service.availability` for the party (1 when unknown): no

@@ -656,7 +656,7 @@ class ConversationEngine:
             stays = cal.upcoming(ctx.today)
         if not stays:
             return await self._advance(session, ctx)
-        return [await cal.weekends_reply(session, stays, ctx.data.get("guests"), ctx.today)]
+        return [await cal.weekends_reply(session, stays, ctx.data.get("guests"))]
 
     async def _ask(self, session: AsyncSession, ctx: Ctx, topic: str, question: Reply) -> list[Reply]:
         """Asks for `topic` (dates, check_in, check_out, guests), never a third time in a row.
