@@ -113,6 +113,7 @@ async def test_a_confirmed_stay_moves_to_another_unit_and_dates_keeping_what_was
         "guests": 2,
         "total": booked["total_amount"],
         "deposit": booked["deposit_amount"],
+        "price_reason": None,
     }
     assert event["data"]["after"]["unit"] == "Lago"
     assert Decimal(event["data"]["after"]["total"]) == expected

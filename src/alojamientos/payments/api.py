@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from html import escape
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
@@ -17,7 +17,7 @@ from alojamientos.conversation.format import fecha
 from alojamientos.db import SessionDep
 from alojamientos.errors import NotFound
 from alojamientos.payments.models import Attachment, Payment
-from alojamientos.payments.service import payments
+from alojamientos.payments.service import MAX_AMOUNT, MAX_REASON, IfUncovered, payments
 from alojamientos.reservations.models import Accommodation, Reservation
 from alojamientos.reservations.schemas import Money, ReservationOut
 from alojamientos.reservations.service import reservation as reservation_service
@@ -45,16 +45,54 @@ def receipt_response(found: Attachment) -> Response:
 public = APIRouter(tags=["payments"])
 
 
+Amount = Annotated[Decimal, Field(gt=0, le=MAX_AMOUNT, max_digits=12, decimal_places=2)]
+Reason = Annotated[str, Field(min_length=1, max_length=MAX_REASON)]
+Method = Literal["transfer", "cash", "mercadopago", "other"]
+
+
 class PaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
-    method: Literal["transfer", "cash", "mercadopago", "other"] = "transfer"
+    amount: Amount
+    method: Method = "transfer"
+    # More than what is owed is refused (409 overpayment_unconfirmed) unless confirmed.
+    confirm_overpayment: bool = False
+
+
+class RefundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Amount
+    method: Method = "transfer"
+    reason: Reason
+    if_uncovered: IfUncovered | None = None
+
+
+class VoidIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason
+    # When the void leaves a confirmed stay's deposit unpaid (409 deposit_uncovered otherwise).
+    if_uncovered: IfUncovered | None = None
+
+
+class CorrectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Amount
+    reason: Reason
+    confirm_overpayment: bool = False
+    if_uncovered: IfUncovered | None = None
 
 
 class PaymentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    id: int
+    kind: str
+    reverses_id: int | None
+    reason: str
+    voided_by: int | None = None  # the reversal that voided this entry
     provider: str
     provider_id: str
     method: str
@@ -90,17 +128,80 @@ async def record_payment(
 ) -> dict[str, Any]:
     """Records money received; a hold whose deposit is now covered becomes confirmed."""
     reservation, payment = await payments.record_manual(
-        session, code, amount=body.amount, method=body.method, actor=f"operator:{operator.email}"
+        session,
+        code,
+        amount=body.amount,
+        method=body.method,
+        actor=f"operator:{operator.email}",
+        confirm_overpayment=body.confirm_overpayment,
     )
     return {"reservation": reservation, "payment": payment}
 
 
-@router.get("/reservations/{code}/payments", response_model=list[PaymentOut])
-async def list_payments(code: str, session: SessionDep, operator: CurrentOperator) -> list[Payment]:
-    stay = await reservation_service.get(session, code)
-    return list(
-        await session.scalars(select(Payment).where(Payment.reservation_id == stay.id).order_by(Payment.id))
+@router.post("/reservations/{code}/refunds", status_code=201, response_model=RecordedPayment)
+async def record_refund(
+    code: str, body: RefundIn, session: SessionDep, operator: CurrentOperator
+) -> dict[str, Any]:
+    """Money given back to the guest, at most what was paid; in the ledger and the timeline."""
+    reservation, refund = await payments.refund(
+        session,
+        code,
+        amount=body.amount,
+        method=body.method,
+        reason=body.reason,
+        actor=f"operator:{operator.email}",
+        if_uncovered=body.if_uncovered,
     )
+    return {"reservation": reservation, "payment": refund}
+
+
+@router.post(
+    "/reservations/{code}/payments/{payment_id}/void", status_code=201, response_model=RecordedPayment
+)
+async def void_payment(
+    code: str, payment_id: int, body: VoidIn, session: SessionDep, operator: CurrentOperator
+) -> dict[str, Any]:
+    """Voids a payment or refund with a reversing entry (answered as `payment`); nothing is deleted."""
+    reservation, reversal = await payments.void(
+        session,
+        code,
+        payment_id,
+        reason=body.reason,
+        actor=f"operator:{operator.email}",
+        if_uncovered=body.if_uncovered,
+    )
+    return {"reservation": reservation, "payment": reversal}
+
+
+@router.post(
+    "/reservations/{code}/payments/{payment_id}/correct", status_code=201, response_model=RecordedPayment
+)
+async def correct_payment(
+    code: str, payment_id: int, body: CorrectionIn, session: SessionDep, operator: CurrentOperator
+) -> dict[str, Any]:
+    """Replaces a hand-recorded payment's amount: a reversal of it plus the new entry (answered)."""
+    reservation, replacement = await payments.correct(
+        session,
+        code,
+        payment_id,
+        amount=body.amount,
+        reason=body.reason,
+        actor=f"operator:{operator.email}",
+        confirm_overpayment=body.confirm_overpayment,
+        if_uncovered=body.if_uncovered,
+    )
+    return {"reservation": reservation, "payment": replacement}
+
+
+@router.get("/reservations/{code}/payments", response_model=list[PaymentOut])
+async def list_payments(code: str, session: SessionDep, operator: CurrentOperator) -> list[PaymentOut]:
+    """The reservation's ledger in order: payments, refunds and the reversals that voided entries."""
+    stay = await reservation_service.get(session, code)
+    voided = await payments.voided_ids(session, stay.id)
+    entries = await session.scalars(
+        select(Payment).where(Payment.reservation_id == stay.id).order_by(Payment.id)
+    )
+    return [PaymentOut.model_validate(p).model_copy(update={"voided_by": voided.get(p.id)}) for p in entries]
 
 
 @router.get("/reservations/{code}/attachments", response_model=list[AttachmentOut])

@@ -26,12 +26,19 @@ from alojamientos.kit.models import Base, TimestampMixin
 
 
 class Payment(TimestampMixin, Base):
-    """Money towards a reservation: a Mercado Pago payment, or a transfer or cash the operator recorded."""
+    """One entry of a reservation's money ledger, never deleted nor edited by hand.
+
+    `kind`: "payment" (money in: Mercado Pago, or a transfer or cash the operator recorded),
+    "refund" (money given back to the guest) or "reversal" (voids the entry `reverses_id`, with the
+    same amount and the opposite effect). `amount` is always positive; the kind gives its sign.
+    """
 
     __tablename__ = "payments"
     __table_args__ = (
         UniqueConstraint("provider", "provider_id", name="uq_payments_provider_id"),
         CheckConstraint("amount >= 0", name="amount_non_negative"),
+        CheckConstraint("kind IN ('payment', 'refund', 'reversal')", name="kind_known"),
+        CheckConstraint("(kind = 'reversal') = (reverses_id IS NOT NULL)", name="reversal_names_its_entry"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -47,6 +54,12 @@ class Payment(TimestampMixin, Base):
     currency: Mapped[str] = mapped_column(String(3), server_default=text("'ARS'"))
     counted: Mapped[bool] = mapped_column(server_default=text("false"))  # added to paid_amount
     recorded_by: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(10), server_default=text("'payment'"))
+    # An entry is voided at most once: the unique key makes a second void fail in the database.
+    reverses_id: Mapped[int | None] = mapped_column(
+        ForeignKey("payments.id", ondelete="RESTRICT"), unique=True
+    )
+    reason: Mapped[str] = mapped_column(Text, server_default=text("''"))  # why a refund or a void
     history: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
     raw: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
 

@@ -11,7 +11,7 @@ the total, rounded once.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -59,6 +59,10 @@ class PricingRules:
 
 @dataclass(frozen=True, slots=True)
 class Night:
+    """One night's price and its reasons: `base` (the unit's, or `season`'s), the weekend surcharge
+    (`weekend`: a Friday or Saturday, or the eve of the national holiday `holiday`), and the fee
+    for `extra_guests`. `amount` = round(base × weekend multiplier + extra_guest_fee)."""
+
     date: date
     base: Decimal
     season: str | None
@@ -66,6 +70,8 @@ class Night:
     extra_guests: int
     extra_guest_fee: Decimal
     amount: Decimal
+    holiday: str | None = None  # the holiday the next day is, when that makes this a weekend night
+    weekend_surcharge: Decimal = Decimal("0.00")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +84,7 @@ class Quote:
     deposit_percent: Decimal
     deposit: Decimal
     min_nights: int
+    min_nights_season: str | None = None  # the season whose minimum applies; None: the default
 
     @property
     def meets_min_nights(self) -> bool:
@@ -97,8 +104,25 @@ def is_weekend_night(night: date, holidays: Container[date]) -> bool:
 
 def min_nights_for(check_in: date, rules: PricingRules) -> int:
     """The stricter of the default and every season covering the check-in night."""
-    seasonal = (s.min_nights for s in rules.seasons if s.min_nights and s.covers(check_in))
-    return max([rules.default_min_nights, *seasonal])
+    return min_nights_rule(check_in, rules)[0]
+
+
+def min_nights_rule(check_in: date, rules: PricingRules) -> tuple[int, str | None]:
+    """The minimum for a stay starting on `check_in`, and the season that sets it (None: the default,
+    when no season covering the check-in night asks for more)."""
+    strictest: tuple[int, str | None] = (rules.default_min_nights, None)
+    for s in sorted(rules.seasons, key=lambda s: s.name):
+        if s.min_nights and s.covers(check_in) and s.min_nights > strictest[0]:
+            strictest = (s.min_nights, s.name)
+    return strictest
+
+
+def _holiday_name(day: date, holidays: Container[date]) -> str | None:
+    if day not in holidays:
+        return None
+    if isinstance(holidays, Mapping):
+        return str(holidays.get(day) or "feriado")
+    return "feriado"
 
 
 def quote(
@@ -128,6 +152,7 @@ def quote(
         weekend = is_weekend_night(night, holidays)
         multiplier = rules.weekend_multiplier if weekend else Decimal(1)
         amount = round_money(base * multiplier + extra_fee)
+        holiday = _holiday_name(night + timedelta(days=1), holidays) if weekend else None
         nights.append(
             Night(
                 date=night,
@@ -137,9 +162,15 @@ def quote(
                 extra_guests=extra_guests,
                 extra_guest_fee=round_money(extra_fee),
                 amount=amount,
+                holiday=holiday,
+                # What is left once base and fee are taken out, so the parts add up to the amount.
+                weekend_surcharge=amount - round_money(base) - round_money(extra_fee)
+                if weekend
+                else Decimal("0.00"),
             )
         )
     total = sum((n.amount for n in nights), Decimal("0.00"))
+    min_nights, min_nights_season = min_nights_rule(check_in, rules)
     return Quote(
         check_in=check_in,
         check_out=check_out,
@@ -148,5 +179,6 @@ def quote(
         total=total,
         deposit_percent=rules.deposit_percent,
         deposit=round_money(total * rules.deposit_percent / 100),
-        min_nights=min_nights_for(check_in, rules),
+        min_nights=min_nights,
+        min_nights_season=min_nights_season,
     )

@@ -21,10 +21,13 @@ from alojamientos.reservations.models import (
 from alojamientos.reservations.schemas import (
     AccommodationCreate,
     AccommodationOut,
+    AgreedPriceIn,
     AvailabilityOut,
     AvailableUnit,
     CancelRequest,
+    ChangeRequest,
     NightOut,
+    PriceRequest,
     QuoteOut,
     QuoteRequest,
     ReservationCreate,
@@ -32,7 +35,7 @@ from alojamientos.reservations.schemas import (
     ReservationList,
     ReservationOut,
 )
-from alojamientos.reservations.service import NewStay, UnitFields
+from alojamientos.reservations.service import AgreedPrice, NewStay, UnitFields
 from alojamientos.reservations.service import reservation as reservation_service
 
 router = APIRouter(prefix="/api/v1", tags=["reservations"])
@@ -59,6 +62,7 @@ def _quote_out(accommodation_id: int, quote: Quote) -> QuoteOut:
         deposit_percent=quote.deposit_percent,
         deposit=quote.deposit,
         min_nights=quote.min_nights,
+        min_nights_season=quote.min_nights_season,
     )
 
 
@@ -133,10 +137,44 @@ async def create_reservation(
             status=ReservationStatus(body.status),
             payment_method=body.payment_method,
             notes=body.notes,
+            price=_agreed(body.agreed_price),
+            override_reason=body.override_reason,
         ),
         actor=_actor(operator),
     )
     return await reservation_service.get(session, created.code)
+
+
+def _agreed(body: AgreedPriceIn | None) -> AgreedPrice | None:
+    return AgreedPrice(**body.model_dump()) if body else None
+
+
+@router.post("/reservations/{code}/change", response_model=ReservationDetail)
+async def change_reservation(
+    code: str, body: ChangeRequest, session: SessionDep, operator: CurrentOperator
+) -> object:
+    """Same reservation, another unit, dates or party; the guest is told the new stay and total."""
+    changed = await reservation_service.change_stay(
+        session,
+        code,
+        accommodation_id=body.accommodation_id,
+        check_in=body.check_in,
+        check_out=body.check_out,
+        guests=body.guests,
+        actor=_actor(operator),
+        price=body.price,
+        override_reason=body.override_reason,
+    )
+    return await reservation_service.get(session, changed.code)
+
+
+@router.post("/reservations/{code}/price", response_model=ReservationDetail)
+async def set_price(code: str, body: PriceRequest, session: SessionDep, operator: CurrentOperator) -> object:
+    """Agree a total or a discount with a reason (or go back to the list); the guest is told."""
+    priced = await reservation_service.set_price(
+        session, code, _agreed(body.agreed_price), actor=_actor(operator)
+    )
+    return await reservation_service.get(session, priced.code)
 
 
 @router.get("/reservations", response_model=ReservationList)

@@ -27,8 +27,33 @@ class PastDates(InvalidInput):
     code = "past_dates"
 
 
-class MinimumStay(InvalidInput):
+class StayRule(InvalidInput):
+    """One of the complex's booking rules refuses the stay. Guests and the bot are bound by it; an
+    operator may book past it with a reason (`override_reason`), recorded in the timeline."""
+
+    code = "stay_rule"
+
+
+class MinimumStay(StayRule):
     code = "minimum_stay"
+
+
+class InvalidOverride(InvalidInput):
+    """Booking past a rule needs an operator and a reason."""
+
+    code = "invalid_override"
+
+
+class InvalidPrice(InvalidInput):
+    """An agreed price: exactly one of total, discount amount or discount %, within bounds, and why."""
+
+    code = "invalid_price"
+
+
+class PriceChoiceRequired(Conflict):
+    """A stay with an agreed price is moving: keep that price, or price the new stay from the list?"""
+
+    code = "price_choice_required"
 
 
 class AccommodationInactive(InvalidInput):

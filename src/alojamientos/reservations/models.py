@@ -120,6 +120,10 @@ class Reservation(TimestampMixin, Base):
     total_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     deposit_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     paid_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), server_default=text("0"))
+    # An agreed price: why the operator set `total_amount` apart from the price list, and what the
+    # price list asks for the stay as it is now. Both NULL while the stay costs what the list says.
+    price_reason: Mapped[str | None] = mapped_column(Text)
+    list_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     notes: Mapped[str] = mapped_column(Text, server_default=text("''"))
     payment_method: Mapped[str | None] = mapped_column(String(20))  # how the guest said they would pay
@@ -134,6 +138,16 @@ class Reservation(TimestampMixin, Base):
     events: Mapped[list[ReservationEvent]] = relationship(
         lazy="raise", order_by="ReservationEvent.id", back_populates="reservation"
     )
+
+    @property
+    def owed_amount(self) -> Decimal:
+        """What the guest still has to pay (never below zero)."""
+        return max(self.total_amount - self.paid_amount, Decimal("0.00"))
+
+    @property
+    def overpaid_amount(self) -> Decimal:
+        """What was paid above the total: money to give back to the guest."""
+        return max(self.paid_amount - self.total_amount, Decimal("0.00"))
 
 
 class ReservationEvent(Base):

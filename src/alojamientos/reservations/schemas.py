@@ -97,12 +97,17 @@ class AccommodationOut(BaseModel):
 
 
 class NightOut(BaseModel):
+    """One night and why it costs what it does: base (the unit's or `season`'s) + weekend surcharge
+    (a Friday or Saturday, or the eve of `holiday`) + extra-guest fee = amount."""
+
     model_config = ConfigDict(from_attributes=True)
 
     date: date
     base: Money
     season: str | None
     weekend: bool
+    holiday: str | None
+    weekend_surcharge: Money
     extra_guests: int
     extra_guest_fee: Money
     amount: Money
@@ -125,6 +130,7 @@ class QuoteOut(BaseModel):
     deposit_percent: Money
     deposit: Money
     min_nights: int
+    min_nights_season: str | None
 
 
 class AvailableUnit(BaseModel):
@@ -139,6 +145,47 @@ class AvailabilityOut(BaseModel):
     available: list[AvailableUnit]
 
 
+MAX_AMOUNT = Decimal("999999999.99")
+
+
+class AgreedPriceIn(BaseModel):
+    """Exactly one of `total`, `discount_amount` (pesos off the list total) or `discount_percent`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500)
+    total: Decimal | None = Field(default=None, ge=0, le=MAX_AMOUNT, decimal_places=2)
+    discount_amount: Decimal | None = Field(default=None, gt=0, le=MAX_AMOUNT, decimal_places=2)
+    discount_percent: Decimal | None = Field(default=None, gt=0, le=100, decimal_places=2)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        given = [v for v in (self.total, self.discount_amount, self.discount_percent) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of total, discount_amount or discount_percent")
+        return self
+
+
+class ChangeRequest(Stay):
+    """Another unit, dates or party for the same reservation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accommodation_id: int
+    guests: int = Field(ge=1, le=50)
+    # Required when the stay has an agreed price (409 price_choice_required otherwise).
+    price: Literal["keep", "reprice"] | None = None
+    override_reason: str | None = Field(default=None, min_length=1, max_length=500)
+
+
+class PriceRequest(BaseModel):
+    """An agreed price for the stay, or `agreed_price: null` to go back to the price list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agreed_price: AgreedPriceIn | None
+
+
 class ReservationCreate(Stay):
     model_config = ConfigDict(extra="forbid")
 
@@ -150,6 +197,9 @@ class ReservationCreate(Stay):
     status: Literal["pre_reserved", "confirmed"] = "pre_reserved"
     payment_method: Literal["mercadopago", "transfer"] = "transfer"
     notes: str = ""
+    agreed_price: AgreedPriceIn | None = None
+    # Book past the complex's stay rules (minimum nights…), and why; recorded in the events.
+    override_reason: str | None = Field(default=None, min_length=1, max_length=500)
 
 
 class CancelRequest(BaseModel):
@@ -185,6 +235,10 @@ class ReservationOut(BaseModel):
     total_amount: Money
     deposit_amount: Money
     paid_amount: Money
+    owed_amount: Money  # total - paid, never below zero
+    overpaid_amount: Money  # paid above the total: to give back
+    price_reason: str | None  # set when the total is an agreed price
+    list_amount: Money | None  # what the price list asks, when the price is agreed
     expires_at: datetime | None
     notes: str
     kind: str

@@ -17,6 +17,7 @@ from alojamientos.reservations.service._common import (
     MAX_CAPACITY,
     NOTIFY,
     STAY_CHANGED,
+    AgreedPrice,
     NewBlock,
     NewStay,
     UnitFields,
@@ -24,6 +25,7 @@ from alojamientos.reservations.service._common import (
     find_code,
     new_code,
 )
+from alojamientos.reservations.service._quotes import rule_refusals
 
 __all__ = [
     "CODE_PATTERN",
@@ -31,6 +33,7 @@ __all__ = [
     "MAX_CAPACITY",
     "NOTIFY",
     "STAY_CHANGED",
+    "AgreedPrice",
     "NewBlock",
     "NewStay",
     "ReservationService",
@@ -39,6 +42,7 @@ __all__ = [
     "find_code",
     "new_code",
     "reservation",
+    "rule_refusals",
 ]
 
 
@@ -54,6 +58,7 @@ class ReservationService:
     # -- quotes and availability ---------------------------------------------------------------------
     quote = _quotes.quote
     checked_quote = _quotes.checked_quote
+    bookable_quote = _quotes.bookable_quote
     availability = _quotes.availability
     _not_in_past = _quotes._not_in_past
 
@@ -68,12 +73,14 @@ class ReservationService:
 
     # -- changes in place ----------------------------------------------------------------------------
     change_stay = _changes.change_stay
+    set_price = _changes.set_price
     update_guest = _changes.update_guest
     set_notes = _changes.set_notes
 
     # -- state changes -------------------------------------------------------------------------------
     confirm = _transitions.confirm
     cancel = _transitions.cancel
+    reopen_hold = _transitions.reopen_hold
     no_show = _transitions.no_show
     complete = _transitions.complete
     expire_due = _transitions.expire_due

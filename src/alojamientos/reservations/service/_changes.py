@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from psycopg import errors as pg_errors
 from sqlalchemy import update
@@ -15,8 +15,10 @@ from alojamientos.kit.email_address import is_email
 from alojamientos.reservations.errors import (
     AccommodationInactive,
     InvalidGuest,
+    InvalidPrice,
     InvalidTransition,
     NothingChanged,
+    PriceChoiceRequired,
     WrongKind,
 )
 from alojamientos.reservations.models import (
@@ -26,12 +28,17 @@ from alojamientos.reservations.models import (
 from alojamientos.reservations.service._common import (
     GUEST_UPDATED,
     STAY_CHANGED,
+    AgreedPrice,
+    Price,
     _stay_facts,
     log,
 )
 
 if TYPE_CHECKING:
     from alojamientos.reservations.service import ReservationService
+
+# Moving a stay with an agreed price: keep that total, or take the list's price for the new stay.
+PriceChoice = Literal["keep", "reprice"]
 
 
 async def change_stay(
@@ -44,11 +51,16 @@ async def change_stay(
     check_out: date,
     guests: int,
     actor: str,
+    price: PriceChoice | None = None,
+    override_reason: str | None = None,
 ) -> Reservation:
     """Move a hold or confirmed stay to another unit, dates or party size, re-quoted as a new hold.
 
     The same reservation, so its payments stay with it: the paid amount is kept, a hold keeps its
-    expiry, and the exclusion constraint decides overlaps exactly as for a new hold.
+    expiry, and the exclusion constraint decides overlaps exactly as for a new hold. A stay with an
+    agreed price needs `price`: "keep" (the same total, whatever the list says for the new stay) or
+    "reprice" (the list's price for the new stay); PriceChoiceRequired (409) without it.
+    `override_reason`: book past the stay rules, as for a new hold (operators only).
     """
     stay = await self._locked(session, code)  # a confirm or cancel waits for us, or we for it
     if stay.kind != "stay":
@@ -68,7 +80,26 @@ async def change_stay(
     unit = await self.accommodation(session, accommodation_id)
     if not unit.active:
         raise AccommodationInactive(f"{unit.name} is not taking bookings")
-    new_quote = await self.checked_quote(session, unit, check_in, check_out, guests)
+    new_quote, override = await self.bookable_quote(
+        session, unit, check_in, check_out, guests, override_reason=override_reason
+    )
+    if stay.price_reason is None:
+        if price == "keep":
+            raise InvalidPrice(f"reservation {stay.code} has no agreed price to keep", field="price")
+        new_price = Price.of(new_quote, None)
+    elif price is None:
+        raise PriceChoiceRequired(
+            f"reservation {stay.code} has an agreed price ({stay.total_amount}):"
+            " keep it or reprice the new stay from the list",
+            total=str(stay.total_amount),
+            reason=stay.price_reason,
+            choices=["keep", "reprice"],
+        )
+    else:
+        keep = price == "keep"
+        new_price = (
+            Price.kept(new_quote, stay.total_amount, stay.price_reason) if keep else Price.of(new_quote, None)
+        )
     before = _stay_facts(stay, (await self.accommodation(session, stay.accommodation_id)).name)
     try:
         async with session.begin_nested():
@@ -80,8 +111,10 @@ async def change_stay(
                     check_in=check_in,
                     check_out=check_out,
                     guests=guests,
-                    total_amount=new_quote.total,
-                    deposit_amount=new_quote.deposit,
+                    total_amount=new_price.total,
+                    deposit_amount=new_price.deposit,
+                    list_amount=new_price.list_amount,
+                    price_reason=new_price.reason,
                     updated_at=utc_now(),
                 )
                 .execution_options(synchronize_session=False)
@@ -94,6 +127,48 @@ async def change_stay(
         raise
     await session.refresh(stay)  # the period is computed by the database
     after = _stay_facts(stay, unit.name)
+    data: dict[str, Any] = {"before": before, "after": after}
+    if price is not None:
+        data["price"] = price
+    if override is not None:
+        data["override"] = override
+    await self.record_event(
+        session, stay, stay.status, stay.status, actor=actor, reason=STAY_CHANGED, data=data
+    )
+    log.info("reservation.stay_changed", extra={"code": stay.code, "before": before, "after": after})
+    return stay
+
+
+async def set_price(
+    self: ReservationService,
+    session: AsyncSession,
+    code: str,
+    agreed: AgreedPrice | None,
+    *,
+    actor: str,
+) -> Reservation:
+    """Agree a price for a hold or confirmed stay after booking (None: back to the list's price).
+
+    The list total is the stay's quote with today's rules; the deposit is today's percentage of the
+    new total. The guest is told the new total like any changed stay (a STAY_CHANGED event).
+    """
+    stay = await self._locked(session, code)
+    if stay.kind != "stay":
+        raise WrongKind(f"{stay.code} is a block", kind=stay.kind)
+    if stay.status not in OCCUPYING:
+        raise InvalidTransition(
+            f"reservation {stay.code} is {stay.status}; only holds and confirmed stays can change",
+            status=stay.status,
+        )
+    unit = await self.accommodation(session, stay.accommodation_id)
+    list_quote = await self.quote(session, unit, stay.check_in, stay.check_out, stay.guests)
+    new_price = Price.of(list_quote, agreed)
+    if (new_price.total, new_price.reason) == (stay.total_amount, stay.price_reason):
+        raise NothingChanged(f"reservation {stay.code} already has that price")
+    before = _stay_facts(stay, unit.name)
+    stay.total_amount, stay.deposit_amount = new_price.total, new_price.deposit
+    stay.list_amount, stay.price_reason = new_price.list_amount, new_price.reason
+    await session.flush()
     await self.record_event(
         session,
         stay,
@@ -101,9 +176,13 @@ async def change_stay(
         stay.status,
         actor=actor,
         reason=STAY_CHANGED,
-        data={"before": before, "after": after},
+        data={
+            "before": before,
+            "after": _stay_facts(stay, unit.name),
+            "price": "agreed" if agreed else "list",
+        },
     )
-    log.info("reservation.stay_changed", extra={"code": stay.code, "before": before, "after": after})
+    log.info("reservation.price_set", extra={"code": stay.code, "agreed": agreed is not None})
     return stay
 
 

@@ -12,10 +12,12 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from alojamientos.kit.money import round_money
 from alojamientos.pricing.rules import Quote
 from alojamientos.reservations.errors import (
     InvalidAccommodation,
     InvalidPhotoUrl,
+    InvalidPrice,
 )
 from alojamientos.reservations.models import (
     Accommodation,
@@ -62,6 +64,73 @@ class UnitQuote:
     quote: Quote
 
 
+MAX_PRICE = Decimal("999999999.99")
+MAX_REASON = 500
+
+
+@dataclass(frozen=True, slots=True)
+class AgreedPrice:
+    """What the operator agreed with the guest instead of the price list: exactly one of a `total`,
+    a `discount_amount` (pesos off the list total) or a `discount_percent` (0 < % <= 100), and why."""
+
+    reason: str
+    total: Decimal | None = None
+    discount_amount: Decimal | None = None
+    discount_percent: Decimal | None = None
+
+    def applied_to(self, list_total: Decimal) -> tuple[Decimal, str]:
+        """The total the guest pays for a stay the list prices at `list_total`, and the clean reason."""
+        reason = " ".join(self.reason.split())
+        if not 1 <= len(reason) <= MAX_REASON:
+            raise InvalidPrice(
+                f"say why the price is agreed, in 1 to {MAX_REASON} characters", field="reason"
+            )
+        given = [v for v in (self.total, self.discount_amount, self.discount_percent) if v is not None]
+        if len(given) != 1 or not given[0].is_finite():
+            raise InvalidPrice("give exactly one of total, discount_amount or discount_percent")
+        if self.total is not None:
+            if not 0 <= self.total <= MAX_PRICE:
+                raise InvalidPrice(f"the total must be within 0..{MAX_PRICE}", field="total")
+            return round_money(self.total), reason
+        if self.discount_amount is not None:
+            if not 0 < self.discount_amount <= list_total:
+                raise InvalidPrice(
+                    f"the discount must be more than 0 and at most the list total {list_total}",
+                    field="discount_amount",
+                )
+            return round_money(list_total - self.discount_amount), reason
+        assert self.discount_percent is not None
+        if not 0 < self.discount_percent <= 100:
+            raise InvalidPrice(
+                "the discount must be more than 0 % and at most 100 %", field="discount_percent"
+            )
+        return round_money(list_total * (100 - self.discount_percent) / 100), reason
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """What a reservation row stores about its price: total and deposit, and for an agreed price
+    the reason and what the list says (both None when the list price applies)."""
+
+    total: Decimal
+    deposit: Decimal
+    list_amount: Decimal | None
+    reason: str | None
+
+    @classmethod
+    def of(cls, stay_quote: Quote, agreed: AgreedPrice | None) -> Price:
+        """The list's price, or the agreed one; the deposit is the quote's percentage of the total."""
+        if agreed is None:
+            return cls(stay_quote.total, stay_quote.deposit, None, None)
+        total, reason = agreed.applied_to(stay_quote.total)
+        return cls(total, round_money(total * stay_quote.deposit_percent / 100), stay_quote.total, reason)
+
+    @classmethod
+    def kept(cls, stay_quote: Quote, total: Decimal, reason: str) -> Price:
+        """The same agreed total for a stay that moved: the list's figure is the new stay's."""
+        return cls.of(stay_quote, AgreedPrice(reason=reason, total=total))
+
+
 @dataclass(frozen=True, slots=True)
 class NewStay:
     accommodation_id: int
@@ -75,6 +144,8 @@ class NewStay:
     status: ReservationStatus = ReservationStatus.pre_reserved
     payment_method: str = "transfer"
     notes: str = ""
+    price: AgreedPrice | None = None  # None: what the price list says
+    override_reason: str | None = None  # book past the stay rules (operators only), and why
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +213,19 @@ def _stay_facts(stay: Reservation, unit_name: str) -> dict[str, Any]:
         "guests": stay.guests,
         "total": str(stay.total_amount),
         "deposit": str(stay.deposit_amount),
+        "price_reason": stay.price_reason,
     }
 
 
 def _violates(exc: IntegrityError, constraint: str) -> bool:
     diag = getattr(exc.orig, "diag", None)
     return getattr(diag, "constraint_name", None) == constraint
+
+
+def _price_facts(price: Price) -> dict[str, Any]:
+    """An agreed price as the timeline keeps it (JSON)."""
+    return {
+        "total": str(price.total),
+        "list_total": str(price.list_amount) if price.list_amount is not None else None,
+        "reason": price.reason,
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,7 @@ from alojamientos.reservations import repository
 from alojamientos.reservations.errors import (
     AccommodationInactive,
     DatesUnavailable,
+    InvalidOverride,
     WrongKind,
 )
 from alojamientos.reservations.models import (
@@ -27,6 +28,8 @@ from alojamientos.reservations.models import (
 from alojamientos.reservations.service._common import (
     NewBlock,
     NewStay,
+    Price,
+    _price_facts,
     _violates,
     log,
     new_code,
@@ -37,11 +40,20 @@ if TYPE_CHECKING:
 
 
 async def hold(self: ReservationService, session: AsyncSession, stay: NewStay, *, actor: str) -> Reservation:
-    """Create a `pre_reserved` hold (or a `confirmed` stay); the constraint refuses overlaps."""
+    """Create a `pre_reserved` hold (or a `confirmed` stay); the constraint refuses overlaps.
+
+    From the panel or the API (`source` admin) the stay may carry an agreed `price` and an
+    `override_reason` to book past the stay rules; both are in the creation event's data.
+    """
+    if stay.source is not ReservationSource.admin and (stay.override_reason or stay.price):
+        raise InvalidOverride("only an operator can agree a price or book past a rule")
     unit = await self.accommodation(session, stay.accommodation_id)
     if not unit.active:
         raise AccommodationInactive(f"{unit.name} is not taking bookings")
-    stay_quote = await self.checked_quote(session, unit, stay.check_in, stay.check_out, stay.guests)
+    stay_quote, override = await self.bookable_quote(
+        session, unit, stay.check_in, stay.check_out, stay.guests, override_reason=stay.override_reason
+    )
+    price = Price.of(stay_quote, stay.price)
     now = utc_now()
     expires_at = None
     if stay.status is ReservationStatus.pre_reserved:
@@ -59,8 +71,10 @@ async def hold(self: ReservationService, session: AsyncSession, stay: NewStay, *
             guest_email=stay.guest_email,
             status=stay.status.value,
             source=stay.source.value,
-            total_amount=stay_quote.total,
-            deposit_amount=stay_quote.deposit,
+            total_amount=price.total,
+            deposit_amount=price.deposit,
+            list_amount=price.list_amount,
+            price_reason=price.reason,
             paid_amount=Decimal("0.00"),
             expires_at=expires_at,
             notes=stay.notes,
@@ -68,14 +82,12 @@ async def hold(self: ReservationService, session: AsyncSession, stay: NewStay, *
         )
 
     reservation = await self._insert(session, build, stay.accommodation_id, stay.check_in, stay.check_out)
-    await self.record_event(
-        session,
-        reservation,
-        None,
-        stay.status.value,
-        actor=actor,
-        data={"payment_method": stay.payment_method} if expires_at else {},
-    )
+    data: dict[str, Any] = {"payment_method": stay.payment_method} if expires_at else {}
+    if price.reason is not None:
+        data["agreed_price"] = _price_facts(price)
+    if override is not None:
+        data["override"] = override
+    await self.record_event(session, reservation, None, stay.status.value, actor=actor, data=data)
     log.info(
         "reservation.created",
         extra={"code": reservation.code, "status": reservation.status, "source": stay.source},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,14 +13,17 @@ from alojamientos.pricing.rules import quote as priced
 from alojamientos.pricing.service import argentine_holidays, pricing
 from alojamientos.reservations import repository
 from alojamientos.reservations.errors import (
+    InvalidOverride,
     MinimumStay,
     PastDates,
+    StayRule,
     TooManyGuests,
 )
 from alojamientos.reservations.models import (
     Accommodation,
 )
 from alojamientos.reservations.service._common import (
+    MAX_REASON,
     UnitQuote,
 )
 
@@ -53,6 +56,24 @@ async def quote(
     )
 
 
+def rule_refusals(stay_quote: Quote) -> list[StayRule]:
+    """Each of the complex's stay rules the quoted stay breaks, naming the rule (and only it)."""
+    refusals: list[StayRule] = []
+    if not stay_quote.meets_min_nights:
+        season = stay_quote.min_nights_season
+        source = f"season {season!r}" if season else "the complex's default"
+        refusals.append(
+            MinimumStay(
+                f"stays starting {stay_quote.check_in.isoformat()} need at least {stay_quote.min_nights}"
+                f" nights ({source}); this one has {len(stay_quote.nights)}",
+                min_nights=stay_quote.min_nights,
+                nights=len(stay_quote.nights),
+                season=season,
+            )
+        )
+    return refusals
+
+
 async def checked_quote(
     self: ReservationService,
     session: AsyncSession,
@@ -61,15 +82,40 @@ async def checked_quote(
     check_out: date,
     guests: int,
 ) -> Quote:
-    """A quote for a stay that could be booked now: future, within capacity and minimum nights."""
+    """A quote for a stay that could be booked now: future, within capacity and the stay rules."""
+    result, _ = await self.bookable_quote(session, unit, check_in, check_out, guests)
+    return result
+
+
+async def bookable_quote(
+    self: ReservationService,
+    session: AsyncSession,
+    unit: Accommodation,
+    check_in: date,
+    check_out: date,
+    guests: int,
+    *,
+    override_reason: str | None = None,
+) -> tuple[Quote, dict[str, Any] | None]:
+    """`checked_quote`, or, with an operator's `override_reason`, past the stay rules it breaks.
+
+    Returns the quote and what to record in the timeline about the rules booked past (None when no
+    rule was broken). Callers check that the actor is an operator; the reason is 1..500 characters.
+    """
     await self._not_in_past(session, check_in)
     result = await self.quote(session, unit, check_in, check_out, guests)
-    if not result.meets_min_nights:
-        raise MinimumStay(
-            f"stays starting {check_in.isoformat()} need at least {result.min_nights} nights",
-            min_nights=result.min_nights,
-        )
-    return result
+    refusals = rule_refusals(result)
+    if not refusals:
+        return result, None
+    reason = " ".join((override_reason or "").split())
+    if not reason:
+        raise refusals[0]
+    if len(reason) > MAX_REASON:
+        raise InvalidOverride(f"the reason is limited to {MAX_REASON} characters", field="override_reason")
+    return result, {
+        "reason": reason,
+        "rules": [{"code": r.code, "message": r.message, **r.details} for r in refusals],
+    }
 
 
 async def availability(
@@ -80,10 +126,12 @@ async def availability(
     guests: int,
     *,
     besides: str | None = None,
+    apply_rules: bool = True,
 ) -> list[UnitQuote]:
-    """Active units with room for the party, no occupying stay in the range, and minimum nights met.
+    """Active units with room for the party, no occupying stay in the range, and the stay rules met.
 
-    `besides`: a reservation being moved, whose own nights do not count as taken.
+    `besides`: a reservation being moved, whose own nights do not count as taken. `apply_rules=False`
+    (the operator's panel): free units even when a stay rule refuses the stay; `rule_refusals` says why.
     """
     await self._not_in_past(session, check_in)
     query = repository.free_units(check_in, check_out, guests, besides=besides)
@@ -91,7 +139,7 @@ async def availability(
     offers = []
     for unit in units:
         unit_quote = await self.quote(session, unit, check_in, check_out, guests)
-        if unit_quote.meets_min_nights:
+        if not apply_rules or not rule_refusals(unit_quote):
             offers.append(UnitQuote(unit, unit_quote))
     return offers
 

@@ -53,6 +53,28 @@ async def confirm(
     )
 
 
+async def reopen_hold(
+    self: ReservationService, session: AsyncSession, code: str, *, actor: str, reason: str
+) -> Reservation:
+    """A confirmed stay whose deposit is no longer paid (a voided payment) waits for it again.
+
+    Only on the operator's explicit say-so. The hold gets a fresh transfer window from now, as if it
+    had just been made (the guest pays by transfer; an old Mercado Pago link charged the old amount),
+    so the usual reminder and expiry follow. Nobody is messaged: the operator tells the guest.
+    """
+    window = await self._hold_window(session, "transfer")
+    return await self._transition(
+        session,
+        code,
+        frm=(ReservationStatus.confirmed,),
+        to=ReservationStatus.pre_reserved,
+        actor=actor,
+        reason=reason,
+        values={"expires_at": utc_now() + window, "payment_method": "transfer", "payment_link": None},
+        notify=False,
+    )
+
+
 async def cancel(
     self: ReservationService, session: AsyncSession, code: str, *, actor: str, reason: str | None = None
 ) -> Reservation:
