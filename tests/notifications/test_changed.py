@@ -19,7 +19,7 @@ from alojamientos.jobs.worker import Worker
 from alojamientos.notifications.email import render
 from alojamientos.payments.service import payments
 from alojamientos.reservations.models import Accommodation, ReservationStatus
-from alojamientos.reservations.service import NOTIFY, NewStay
+from alojamientos.reservations.service import NOTIFY, AgreedPrice, NewStay
 from alojamientos.reservations.service import reservation as reservation_service
 from tests.fakes.graph import FakeGraph
 from tests.fakes.smtp import FakeSMTP
@@ -163,3 +163,23 @@ async def test_a_change_overtaken_by_a_cancellation_is_not_announced(
     [text] = graph.texts_to(GUEST_PHONE)[texts_before:]
     assert text.startswith(f"Tu reserva {code} fue cancelada")
     assert not [m for m in smtp.to(GUEST_EMAIL) if m["Subject"].strip().startswith("Cambiamos")]
+
+
+async def test_a_price_agreed_later_tells_the_guest_the_new_total(
+    db: Database, worker: Worker, smtp: FakeSMTP, graph: FakeGraph
+) -> None:
+    code, _unit_id = await _stay(db, ReservationStatus.confirmed)
+    await worker.run_pending()
+    emails_before, texts_before = len(smtp.to(GUEST_EMAIL)), len(graph.texts_to(GUEST_PHONE))
+    async with db.session_scope() as session:
+        priced = await reservation_service.set_price(
+            session, code, AgreedPrice(reason="Descuento por repetir", discount_percent=Decimal(10)), actor=ACTOR
+        )
+        total, list_total = priced.total_amount, priced.list_amount
+    await worker.run_pending()
+
+    [text] = graph.texts_to(GUEST_PHONE)[texts_before:]
+    [email] = smtp.to(GUEST_EMAIL)[emails_before:]
+    assert list_total is not None and total == (list_total * Decimal("0.9")).quantize(Decimal("0.01"))
+    for body in (text, part(email, "plain"), part(email, "html")):
+        assert pesos(total) in body, body
