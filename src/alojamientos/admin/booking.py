@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.admin import labels
 from alojamientos.admin.deps import PREFIX, CurrentAdmin
-from alojamientos.admin.forms import parse_date
+from alojamientos.admin.forms import parse_amount, parse_date
 from alojamientos.admin.templating import render
 from alojamientos.db import SessionDep
 from alojamientos.errors import AppError, InvalidInput
@@ -21,7 +21,7 @@ from alojamientos.kit.phone import InvalidPhone, to_e164
 from alojamientos.ops.flags import flags
 from alojamientos.reservations.errors import AccommodationInactive
 from alojamientos.reservations.models import Accommodation, ReservationSource, ReservationStatus
-from alojamientos.reservations.service import NewStay
+from alojamientos.reservations.service import AgreedPrice, NewStay, Price, rule_refusals
 from alojamientos.reservations.service import reservation as reservation_service
 
 router = APIRouter(prefix="/reservas")
@@ -43,6 +43,10 @@ class IncompleteStay(InvalidInput):
     code = "incomplete_stay"
 
 
+# The panel's price choices → AgreedPrice's fields ("lista": the price list, no agreement).
+PRICE_FIELDS = {"total": "total", "descuento": "discount_amount", "porcentaje": "discount_percent"}
+
+
 @dataclass
 class BookingForm:
     """What the operator typed, kept as text so a refused form comes back as it was."""
@@ -57,6 +61,10 @@ class BookingForm:
     estado: str = "pre_reserved"
     medio: str = "transfer"
     notas: str = ""
+    precio_tipo: str = "lista"  # lista | total | descuento | porcentaje
+    precio_valor: str = ""
+    precio_motivo: str = ""
+    motivo_regla: str = ""  # book past a stay rule, and why
 
     def dates(self) -> tuple[date, date, int]:
         """Check-in, check-out and guests, or IncompleteStay while any is missing or backwards."""
@@ -74,6 +82,16 @@ class BookingForm:
             raise IncompleteStay("a unit is needed for a quote")
         return int(self.unidad), check_in, check_out, guests
 
+    def agreed_price(self) -> AgreedPrice | None:
+        """The price agreed with the guest, or None for the list's (InvalidAmount on a bad figure)."""
+        field = PRICE_FIELDS.get(self.precio_tipo)
+        if field is None:
+            return None
+        return AgreedPrice(reason=self.precio_motivo, **{field: parse_amount(self.precio_valor)})
+
+    def override_reason(self) -> str | None:
+        return self.motivo_regla.strip() or None
+
     def phone(self) -> str | None:
         if not self.telefono.strip():
             return None
@@ -84,16 +102,20 @@ class BookingForm:
 
 
 async def _quote(session: AsyncSession, form: BookingForm, besides: str = "") -> dict[str, object]:
-    """What the form shows while it is filled: the units free for those dates and party, and the
-    chosen unit's quote (or, in Spanish, why it cannot be booked).
+    """What the form shows while it is filled: the units free for those dates and party, the chosen
+    unit's quote night by night (or, in Spanish, why it cannot be booked), the stay rule that refuses
+    it, if one does (an operator may book past it with a reason), and the agreed price, if any.
 
     `besides`: the code of a reservation being moved, whose own nights are not taken for itself.
     """
-    result: dict[str, object] = {"quote": None, "quote_error": "", "free": None, "clash": None}
+    result: dict[str, object] = {
+        "quote": None, "quote_error": "", "free": None, "clash": None, "rule": "", "agreed": None,
+        "price_error": "", "motivo_regla": form.motivo_regla,
+    }  # fmt: skip
     try:
         check_in, check_out, guests = form.dates()
         offers = await reservation_service.availability(
-            session, check_in, check_out, guests, besides=besides or None
+            session, check_in, check_out, guests, besides=besides or None, apply_rules=False
         )
     except IncompleteStay:
         return result
@@ -101,28 +123,48 @@ async def _quote(session: AsyncSession, form: BookingForm, besides: str = "") ->
         result["quote_error"] = labels.error_message(exc.code)
         return result
     result["free"] = [offer.accommodation for offer in offers]
-    if not form.unidad.isdigit():
+    chosen = next(
+        (o for o in offers if form.unidad.isdigit() and o.accommodation.id == int(form.unidad)), None
+    )
+    if chosen is None and form.unidad.isdigit():
+        await _not_on_offer(session, form, int(form.unidad), besides, result)
         return result
-    chosen = next((o for o in offers if o.accommodation.id == int(form.unidad)), None)
-    if chosen is not None:
-        result["quote"] = chosen.quote
+    if chosen is None and not offers:
         return result
-    # Not on offer: say why (taken, too many guests, too few nights, not taking bookings).
+    # Name the stay rule that refuses it (the same for every free unit when none is chosen yet).
+    refusals = rule_refusals((chosen or offers[0]).quote)
+    if refusals:
+        result["rule"] = labels.refusal(refusals[0].code, refusals[0].details)
+    if chosen is None:
+        return result
+    result["quote"] = chosen.quote
     try:
-        unit = await reservation_service.accommodation(session, int(form.unidad))
+        agreed = form.agreed_price()
+        result["agreed"] = Price.of(chosen.quote, agreed) if agreed else None
+    except AppError as exc:
+        result["price_error"] = labels.error_message(exc.code)
+    return result
+
+
+async def _not_on_offer(
+    session: AsyncSession, form: BookingForm, unit_id: int, besides: str, result: dict[str, object]
+) -> None:
+    """Say why the chosen unit is not free: taken, not taking bookings, too many guests, or gone."""
+    check_in, check_out, guests = form.dates()
+    try:
+        unit = await reservation_service.accommodation(session, unit_id)
         clash = await reservation_service.clash(
             session, unit.id, check_in, check_out, besides=besides or None
         )
         if clash is not None:
             result["clash"] = clash
             result["quote_error"] = labels.error_message("dates_unavailable")
-            return result
+            return
         if not unit.active:
             raise AccommodationInactive(f"{unit.name} is not taking bookings")
-        result["quote"] = await reservation_service.checked_quote(session, unit, check_in, check_out, guests)
+        await reservation_service.quote(session, unit, check_in, check_out, guests)
     except AppError as exc:
         result["quote_error"] = labels.error_message(exc.code)
-    return result
 
 
 async def _page(
@@ -168,12 +210,23 @@ async def live_quote(
     salida: str = "",
     personas: str = "",
     codigo: Annotated[str, Query(max_length=12)] = "",
+    precio_tipo: Annotated[str, Query(max_length=12)] = "lista",
+    precio_valor: Annotated[str, Query(max_length=40)] = "",
+    precio_motivo: Annotated[str, Query(max_length=500)] = "",
 ) -> Response:
-    """The quote fragment, refreshed by htmx whenever the unit, dates or party size change.
+    """The quote fragment, refreshed by htmx whenever the unit, dates, party size or agreed price change.
 
     `codigo`: the reservation being changed (its detail page asks), so its own nights count as free.
     """
-    form = BookingForm(unidad=unidad, entrada=entrada, salida=salida, personas=personas)
+    form = BookingForm(
+        unidad=unidad,
+        entrada=entrada,
+        salida=salida,
+        personas=personas,
+        precio_tipo=precio_tipo,
+        precio_valor=precio_valor,
+        precio_motivo=precio_motivo,
+    )
     return render(request, "admin/reservations/_quote.html", await _quote(session, form, besides=codigo))
 
 
@@ -192,8 +245,15 @@ async def create(
     estado: Annotated[str, Form(max_length=16)] = "pre_reserved",
     medio: Annotated[str, Form(max_length=20)] = "transfer",
     notas: Annotated[str, Form(max_length=2000)] = "",
+    precio_tipo: Annotated[str, Form(max_length=12)] = "lista",
+    precio_valor: Annotated[str, Form(max_length=40)] = "",
+    precio_motivo: Annotated[str, Form(max_length=500)] = "",
+    motivo_regla: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    form = BookingForm(unidad, entrada, salida, personas, nombre, telefono, email, estado, medio, notas)
+    form = BookingForm(
+        unidad, entrada, salida, personas, nombre, telefono, email, estado, medio, notas,
+        precio_tipo, precio_valor, precio_motivo, motivo_regla,
+    )  # fmt: skip
     try:
         if not nombre.strip():
             raise MissingName("the guest's name is missing")
@@ -216,10 +276,12 @@ async def create(
                 else ReservationStatus.pre_reserved,
                 payment_method="mercadopago" if medio == "mercadopago" else "transfer",
                 notes=notas.strip(),
+                price=form.agreed_price(),
+                override_reason=form.override_reason(),
             ),
             actor=admin.actor,
         )
     except AppError as exc:
         # hold() writes nothing before it refuses (an overlap rolls back its savepoint): safe to re-show.
-        return await _page(request, session, form, labels.error_message(exc.code), status=exc.status)
+        return await _page(request, session, form, labels.refusal(exc.code, exc.details), status=exc.status)
     return RedirectResponse(f"{PREFIX}/reservas/{created.code}?hecho=creada", status_code=303)

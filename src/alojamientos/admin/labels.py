@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 STATUS = {
     "pre_reserved": "Pre-reserva",
@@ -188,7 +189,35 @@ ERRORS = {
         " una dirección válida, por ejemplo ana@gmail.com."
     ),
     "conflict": "No se pudo hacer porque algo cambió mientras tanto. Recargá la página y probá de nuevo.",
+    # Money: the ledger, agreed prices, rules booked past
+    "overpayment_unconfirmed": "El monto supera lo que falta pagar: confirmá si lo registrás igual.",
+    "deposit_uncovered": "Con este cambio la seña deja de estar paga: elegí si la reserva sigue confirmada.",
+    "amount_out_of_range": "Ese monto es demasiado grande: el máximo es $ 999.999.999,99.",
+    "payment_not_found": "Ese pago no es de esta reserva.",
+    "payment_not_reversible": "Ese movimiento ya está anulado o no se puede anular.",
+    "reason_required": "Escribí el motivo (hasta 500 caracteres): queda en el historial.",
+    "refund_too_large": "No se puede devolver más de lo que pagó, ni dejar lo pagado por debajo de cero.",
+    "invalid_price": (
+        "Revisá el precio acordado: un total, un descuento en pesos (no mayor que el precio de lista)"
+        " o un porcentaje de 1 a 100, y el motivo."
+    ),
+    "price_choice_required": (
+        "Esta reserva tiene un precio acordado: elegí si lo mantenés o cobrás el de lista."
+    ),
+    "invalid_override": "Para cargar la reserva fuera de la regla, escribí el motivo (hasta 500 caracteres).",
+    "stay_rule": "Una regla del complejo no permite esa estadía.",
 }
+
+# Ledger entries (payments.models.Payment.kind) and the timeline's money events, as the operator reads them.
+ENTRY_KIND = {"payment": "Pago", "refund": "Devolución", "reversal": "Anulación"}
+MONEY_EVENT = {
+    "payment": "Pago registrado",
+    "payment_voided": "Movimiento anulado",
+    "payment_corrected": "Pago corregido",
+    "refund": "Devolución registrada",
+}
+# Moving a stay with an agreed price (reservations.service.change_stay `price`).
+PRICE_CHOICE = {"keep": "mantuvo el precio acordado", "reprice": "con el precio de lista"}
 # The bot's answer topics, as the operator reads them (conversation.engine picks them by topic).
 ANSWER_TOPIC = {
     "servicios": "Servicios (respuesta general)",
@@ -270,11 +299,37 @@ DONE = {
     "enviado": "Mensaje en camino por WhatsApp.",
     "guardado": "Mensaje guardado: WhatsApp no está configurado; sale cuando lo configures.",
     "devuelta": "El bot vuelve a atender esta conversación.",
+    "pago-excedente": (
+        "Listo: registramos el pago. Pagó de más: el saldo a favor está en Montos, para devolver."
+    ),
+    "anulado": "Listo: anulamos el movimiento; queda en el historial con el motivo.",
+    "anulado-pre-reserva": (
+        "Listo: anulamos el movimiento y la reserva vuelve a esperar la seña (pre-reserva con plazo nuevo)."
+    ),
+    "corregido": "Listo: corregimos el pago; el monto anterior queda anulado en el historial.",
+    "devolucion": "Listo: registramos la devolución.",
+    "precio-acordado": "Listo: guardamos el precio acordado y le avisamos al huésped el total nuevo.",
+    "precio-lista": "Listo: la reserva vuelve al precio de lista y le avisamos al huésped el total nuevo.",
 }
 
 
 def error_message(code: str) -> str:
     return ERRORS.get(code, DEFAULT_ERROR)
+
+
+def refusal(code: str, details: dict[str, Any]) -> str:
+    """Why a stay cannot be booked, naming the rule that refuses it when the error says which."""
+    if code == "minimum_stay" and "min_nights" in details:
+        rule = f"la temporada «{details['season']}»" if details.get("season") else "el complejo"
+        return (
+            f"La estadía es de {_noches(details['nights'])} y {rule} pide al menos"
+            f" {_noches(details['min_nights'])} para entrar ese día."
+        )
+    return error_message(code)
+
+
+def _noches(n: int) -> str:
+    return "1 noche" if n == 1 else f"{n} noches"
 
 
 def feed_error(message: str) -> str:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.admin import labels
 from alojamientos.admin.booking import BookingForm, MissingName
@@ -18,17 +19,18 @@ from alojamientos.admin.templating import render
 from alojamientos.conversation.models import Conversation, ConversationMessage
 from alojamientos.conversation.service import conversations
 from alojamientos.db import SessionDep
-from alojamientos.errors import NotFound
+from alojamientos.errors import AppError, NotFound
 from alojamientos.kit.clock import local_today
 from alojamientos.notifications import service as notification_service
 from alojamientos.notifications.service import RESEND_CONFIRMATION, reaches_by_whatsapp
 from alojamientos.payments.api import receipt_response
 from alojamientos.payments.models import Attachment, Payment
-from alojamientos.payments.service import payments
+from alojamientos.payments.service import DepositUncovered, IfUncovered, OverpaymentUnconfirmed, payments
+from alojamientos.pricing.rules import Quote
 from alojamientos.pricing.service import pricing
 from alojamientos.reservations import repository
 from alojamientos.reservations.models import OCCUPYING, Accommodation, Reservation, ReservationStatus
-from alojamientos.reservations.service import GUEST_UPDATED, STAY_CHANGED
+from alojamientos.reservations.service import GUEST_UPDATED, STAY_CHANGED, PriceChoice
 from alojamientos.reservations.service import reservation as reservation_service
 
 router = APIRouter(prefix="/reservas")
@@ -111,7 +113,7 @@ async def reservation_detail(
         )
     if conversation is not None:
         messages = await conversations.thread(session, conversation.id, latest=THREAD_LIMIT)
-    due = max(found.total_amount - found.paid_amount, Decimal(0))
+    due = found.owed_amount
     deposit_due = max(found.deposit_amount - found.paid_amount, Decimal(0))
     is_stay = found.kind == "stay"
     can_change = is_stay and found.status in OCCUPYING
@@ -128,6 +130,11 @@ async def reservation_detail(
         "r": found,
         "unit": unit,
         "payments": list(paid),
+        "voided": await payments.voided_ids(session, found.id),
+        "list_quote": await _list_quote(session, found, unit) if is_stay else None,
+        "can_refund": is_stay and found.paid_amount > 0,
+        "can_price": can_change,
+        "price_form": {"precio_tipo": "lista", "precio_valor": "", "precio_motivo": found.price_reason or ""},
         "receipts": list(receipts),
         "conversation": conversation,
         "messages": messages,
@@ -152,6 +159,36 @@ async def reservation_detail(
         "methods": labels.MANUAL_METHODS,
     }
     return render(request, "admin/reservations/detail.html", context)
+
+
+async def _list_quote(session: AsyncSession, stay: Reservation, unit: Accommodation) -> Quote | None:
+    """The stay priced night by night with today's rules (what the page explains the total with)."""
+    try:
+        return await reservation_service.quote(session, unit, stay.check_in, stay.check_out, stay.guests)
+    except AppError:  # a unit made smaller since: the stored total stands, without the breakdown
+        return None
+
+
+def _second_step(
+    request: Request, stay: Reservation, exc: AppError, action: str, fields: dict[str, str]
+) -> Response:
+    """The same form again before an action the operator must decide on: an overpayment to confirm
+    (OverpaymentUnconfirmed) or a deposit no longer paid (DepositUncovered); the page asks in words.
+
+    `action`: the path under the reservation to post to; `fields`: what the operator typed, kept.
+    """
+    context = {
+        "r": stay,
+        "ask": exc.code,
+        "facts": {k: Decimal(v) for k, v in exc.details.items() if k in ("owed", "amount", "excess", "paid")},
+        "action": f"{PREFIX}/reservas/{stay.code}/{action}",
+        "fields": fields,
+    }
+    return render(request, "admin/reservations/confirm.html", context, status_code=409)
+
+
+# The void/refund/correction forms' answer when the deposit would no longer be paid.
+IF_UNCOVERED: dict[str, IfUncovered] = {"mantener": "keep_confirmed", "pre-reserva": "back_to_hold"}
 
 
 @router.get("/{code}/comprobantes/{receipt_id}")
@@ -179,20 +216,147 @@ async def resend_confirmation(code: str, session: SessionDep, admin: CurrentAdmi
 
 @router.post("/{code}/pago")
 async def record_payment(
+    request: Request,
     code: str,
     session: SessionDep,
     admin: CurrentAdmin,
     monto: Annotated[str, Form(max_length=40)] = "",
     medio: Annotated[str, Form(max_length=20)] = "",
+    confirmar_excedente: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
+    """Money received; more than what is owed asks first (OverpaymentUnconfirmed → a second step)."""
     if medio not in labels.MANUAL_METHODS:
         raise InvalidMethod(f"unknown payment method {medio!r}")
     before = (await reservation_service.get(session, code)).status
-    paid, _payment = await payments.record_manual(
-        session, code, amount=parse_amount(monto), method=medio, actor=admin.actor
-    )
+    try:
+        paid, _payment = await payments.record_manual(
+            session,
+            code,
+            amount=parse_amount(monto),
+            method=medio,
+            actor=admin.actor,
+            confirm_overpayment=confirmar_excedente == "1",
+        )
+    except OverpaymentUnconfirmed as exc:
+        stay = await reservation_service.get(session, code)
+        return _second_step(request, stay, exc, "pago", {"monto": monto, "medio": medio})
     confirmed_now = before == ReservationStatus.pre_reserved and paid.status == ReservationStatus.confirmed
-    return RedirectResponse(_detail_url(paid.code, "pago-confirma" if confirmed_now else "pago"), 303)
+    done = "pago-excedente" if paid.overpaid_amount > 0 else "pago-confirma" if confirmed_now else "pago"
+    return RedirectResponse(_detail_url(paid.code, done), 303)
+
+
+@router.post("/{code}/pagos/{payment_id}/anular")
+async def void_payment(
+    request: Request,
+    code: str,
+    payment_id: int,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    motivo: Annotated[str, Form(max_length=500)] = "",
+    si_falta_sena: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    """Void a payment or refund with a reason: a reversing entry, never a delete."""
+    try:
+        voided, _reversal = await payments.void(
+            session,
+            code,
+            payment_id,
+            reason=motivo,
+            actor=admin.actor,
+            if_uncovered=IF_UNCOVERED.get(si_falta_sena),
+        )
+    except DepositUncovered as exc:
+        stay = await reservation_service.get(session, code)
+        return _second_step(request, stay, exc, f"pagos/{payment_id}/anular", {"motivo": motivo})
+    reopened = si_falta_sena == "pre-reserva" and voided.status == ReservationStatus.pre_reserved
+    return RedirectResponse(_detail_url(voided.code, "anulado-pre-reserva" if reopened else "anulado"), 303)
+
+
+@router.post("/{code}/pagos/{payment_id}/corregir")
+async def correct_payment(
+    request: Request,
+    code: str,
+    payment_id: int,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    monto: Annotated[str, Form(max_length=40)] = "",
+    motivo: Annotated[str, Form(max_length=500)] = "",
+    confirmar_excedente: Annotated[str, Form(max_length=1)] = "",
+    si_falta_sena: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    """A payment typed with the wrong amount: voided and recorded again with the right one."""
+    fields = {"monto": monto, "motivo": motivo, "confirmar_excedente": confirmar_excedente}
+    action = f"pagos/{payment_id}/corregir"
+    try:
+        fixed, _entry = await payments.correct(
+            session,
+            code,
+            payment_id,
+            amount=parse_amount(monto),
+            reason=motivo,
+            actor=admin.actor,
+            confirm_overpayment=confirmar_excedente == "1",
+            if_uncovered=IF_UNCOVERED.get(si_falta_sena),
+        )
+    except OverpaymentUnconfirmed as exc:
+        stay = await reservation_service.get(session, code)
+        typed = {"monto": monto, "motivo": motivo, "si_falta_sena": si_falta_sena}
+        return _second_step(request, stay, exc, action, typed)
+    except DepositUncovered as exc:
+        stay = await reservation_service.get(session, code)
+        return _second_step(request, stay, exc, action, fields)
+    return RedirectResponse(_detail_url(fixed.code, "corregido"), 303)
+
+
+@router.post("/{code}/devolucion")
+async def record_refund(
+    request: Request,
+    code: str,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    monto: Annotated[str, Form(max_length=40)] = "",
+    medio: Annotated[str, Form(max_length=20)] = "",
+    motivo: Annotated[str, Form(max_length=500)] = "",
+    si_falta_sena: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    """Money given back to the guest (an overpayment, a cancelled stay's deposit)."""
+    if medio not in labels.MANUAL_METHODS:
+        raise InvalidMethod(f"unknown payment method {medio!r}")
+    try:
+        refunded, _refund = await payments.refund(
+            session,
+            code,
+            amount=parse_amount(monto),
+            method=medio,
+            reason=motivo,
+            actor=admin.actor,
+            if_uncovered=IF_UNCOVERED.get(si_falta_sena),
+        )
+    except DepositUncovered as exc:
+        stay = await reservation_service.get(session, code)
+        return _second_step(
+            request, stay, exc, "devolucion", {"monto": monto, "medio": medio, "motivo": motivo}
+        )
+    return RedirectResponse(_detail_url(refunded.code, "devolucion"), 303)
+
+
+@router.post("/{code}/precio")
+async def set_price(
+    code: str,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    precio_tipo: Annotated[str, Form(max_length=12)] = "lista",
+    precio_valor: Annotated[str, Form(max_length=40)] = "",
+    precio_motivo: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Agree a total or a discount after booking (or go back to the list); the guest is told."""
+    form = BookingForm(precio_tipo=precio_tipo, precio_valor=precio_valor, precio_motivo=precio_motivo)
+    agreed = form.agreed_price()
+    priced = await reservation_service.set_price(session, code, agreed, actor=admin.actor)
+    return RedirectResponse(_detail_url(priced.code, "precio-acordado" if agreed else "precio-lista"), 303)
+
+
+PRICE_CHOICES: dict[str, PriceChoice] = {"mantener": "keep", "lista": "reprice"}
 
 
 @router.post("/{code}/cambiar")
@@ -204,8 +368,11 @@ async def change_stay(
     entrada: Annotated[str, Form(max_length=10)] = "",
     salida: Annotated[str, Form(max_length=10)] = "",
     personas: Annotated[str, Form(max_length=3)] = "",
+    precio: Annotated[str, Form(max_length=10)] = "",
+    motivo_regla: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    """Other dates, unit or party size for the same reservation: re-quoted, payments kept, guest told."""
+    """Other dates, unit or party size for the same reservation: re-quoted (or at the agreed price, when
+    the operator keeps it), payments kept, guest told."""
     unit_id, check_in, check_out, guests = BookingForm(
         unidad=unidad, entrada=entrada, salida=salida, personas=personas
     ).stay()
@@ -217,6 +384,8 @@ async def change_stay(
         check_out=check_out,
         guests=guests,
         actor=admin.actor,
+        price=PRICE_CHOICES.get(precio),
+        override_reason=motivo_regla.strip() or None,
     )
     told = bool(changed.guest_email) or reaches_by_whatsapp(changed)
     return RedirectResponse(_detail_url(changed.code, "cambiada" if told else "cambiada-sin-aviso"), 303)

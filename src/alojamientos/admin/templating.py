@@ -15,7 +15,16 @@ from starlette.responses import Response
 
 from alojamientos.admin import labels
 from alojamientos.admin.deps import CSRF_FIELD, CSRF_HEADER, PREFIX, local_tz
-from alojamientos.conversation.format import MONTHS, fecha, fecha_corta, hora, noches, personas, pesos
+from alojamientos.conversation.format import (
+    MONTHS,
+    WEEKDAYS,
+    fecha,
+    fecha_corta,
+    hora,
+    noches,
+    personas,
+    pesos,
+)
 from alojamientos.kit.phone import display as display_phone
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -53,7 +62,14 @@ def _restante(value: timedelta) -> str:
     return " ".join(parts)
 
 
+def _ajuste(amount: Decimal) -> str:
+    """`+ $ 10.000` or `− $ 5.000`: a surcharge or a discount on a price."""
+    return f"− {pesos(-amount)}" if amount < 0 else f"+ {pesos(amount)}"
+
+
 templates.env.filters.update(
+    ajuste=_ajuste,
+    dia_semana=lambda d: WEEKDAYS[d.weekday()],
     fecha=fecha,
     fecha_corta=fecha_corta,
     fecha_mes=lambda d: MONTHS[d.month - 1],

@@ -11,6 +11,7 @@ transitions); callers import only from here.
 from __future__ import annotations
 
 from alojamientos.reservations.service import _changes, _holds, _quotes, _transitions, _units
+from alojamientos.reservations.service._changes import PriceChoice
 from alojamientos.reservations.service._common import (
     CODE_PATTERN,
     GUEST_UPDATED,
@@ -20,6 +21,7 @@ from alojamientos.reservations.service._common import (
     AgreedPrice,
     NewBlock,
     NewStay,
+    Price,
     UnitFields,
     UnitQuote,
     find_code,
@@ -36,6 +38,8 @@ __all__ = [
     "AgreedPrice",
     "NewBlock",
     "NewStay",
+    "Price",
+    "PriceChoice",
     "ReservationService",
     "UnitFields",
     "UnitQuote",
