@@ -173,7 +173,10 @@ async def test_a_price_agreed_later_tells_the_guest_the_new_total(
     emails_before, texts_before = len(smtp.to(GUEST_EMAIL)), len(graph.texts_to(GUEST_PHONE))
     async with db.session_scope() as session:
         priced = await reservation_service.set_price(
-            session, code, AgreedPrice(reason="Descuento por repetir", discount_percent=Decimal(10)), actor=ACTOR
+            session,
+            code,
+            AgreedPrice(reason="Descuento por repetir", discount_percent=Decimal(10)),
+            actor=ACTOR,
         )
         total, list_total = priced.total_amount, priced.list_amount
     await worker.run_pending()

@@ -201,3 +201,44 @@ def test_order_of_season_rules_does_not_change_the_price(s: dict[str, object], r
         seasons=tuple(shuffled),
     )
     assert _quote(s) == _quote(s, reordered)
+
+
+def test_each_night_names_its_reasons_and_they_add_up_to_its_amount() -> None:
+    rules = PricingRules(
+        weekend_multiplier=Decimal("1.2"),
+        extra_guest_fee=Decimal("8000"),
+        seasons=(SeasonRule("Finde largo", date(2027, 5, 22), date(2027, 5, 23), price=Decimal("70000")),),
+    )
+    # Thursday 20 May, Friday 21, Saturday 22 (season), Sunday 23, Monday 24 (eve of 25 May).
+    result = q(date(2027, 5, 20), 5, guests=3, rules=rules, holidays=argentine_holidays())
+    assert [
+        (n.base, n.season, n.weekend, n.holiday, n.weekend_surcharge, n.extra_guest_fee, n.amount)
+        for n in result.nights
+    ] == [
+        (Decimal("50000.00"), None, False, None, Decimal("0.00"), Decimal("8000.00"), Decimal("58000.00")),
+        (Decimal("50000.00"), None, True, None, Decimal("10000.00"), Decimal("8000.00"), Decimal("68000.00")),
+        (Decimal("70000.00"), "Finde largo", True, None, Decimal("14000.00"), Decimal("8000.00"), Decimal("92000.00")),
+        (Decimal("50000.00"), None, False, None, Decimal("0.00"), Decimal("8000.00"), Decimal("58000.00")),
+        (Decimal("50000.00"), None, True, "Día de la Revolución de Mayo", Decimal("10000.00"),
+         Decimal("8000.00"), Decimal("68000.00")),
+    ]  # fmt: skip
+    for n in result.nights:
+        assert n.base + n.weekend_surcharge + n.extra_guest_fee == n.amount
+
+
+def test_the_minimum_names_the_season_that_sets_it() -> None:
+    seasons = (
+        SeasonRule("Invierno", date(2027, 7, 1), date(2027, 8, 1), multiplier=Decimal("1"), min_nights=3),
+        SeasonRule("Receso", date(2027, 7, 10), date(2027, 7, 20), multiplier=Decimal("1"), min_nights=4),
+    )
+    rules = PricingRules(default_min_nights=2, seasons=seasons)
+    assert (
+        q(date(2027, 7, 5), 1, rules=rules).min_nights,
+        q(date(2027, 7, 5), 1, rules=rules).min_nights_season,
+    ) == (
+        3,
+        "Invierno",
+    )
+    assert q(date(2027, 7, 12), 1, rules=rules).min_nights_season == "Receso"  # the stricter one
+    june = q(date(2027, 6, 5), 1, rules=rules)
+    assert (june.min_nights, june.min_nights_season, june.meets_min_nights) == (2, None, False)

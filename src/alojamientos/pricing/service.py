@@ -20,8 +20,9 @@ from alojamientos.pricing.rules import PricingRules, SeasonRule
 
 @lru_cache(maxsize=1)
 def argentine_holidays() -> holidays_lib.HolidayBase:
-    """National holidays of Argentina (the `holidays` package, years filled in on demand)."""
-    return holidays_lib.country_holidays("AR")
+    """National holidays of Argentina (the `holidays` package, years filled in on demand), named in
+    Spanish: the quote names the holiday whose eve a night is."""
+    return holidays_lib.country_holidays("AR", language="es")
 
 
 class InvalidSetting(InvalidInput):
