@@ -71,6 +71,12 @@ def test_doctor_finds_stuck_holds_and_dead_letters(clean_db: str, tmp_path: Path
             " current_date + 7, 2, 'X', 'pre_reserved', 'admin', 1, 1, now() - interval '1 hour')"
         )
         conn.execute("INSERT INTO jobs (kind, status) VALUES ('email.send', 'dead')")
+        # Paid without a single ledger entry: someone wrote the figure by hand.
+        conn.execute(
+            "INSERT INTO reservations (code, accommodation_id, check_in, check_out, guests, guest_name, status,"
+            " source, total_amount, deposit_amount, paid_amount) VALUES ('EF4GH5', 1, current_date + 20,"
+            " current_date + 22, 2, 'Y', 'confirmed', 'admin', 100, 30, 50)"
+        )
     second = cli("doctor", "--json", env=env)
     checks = {c["name"]: c for c in json.loads(second.stdout)["checks"]}
     assert checks["no holds past their expiry"] == {
@@ -80,6 +86,13 @@ def test_doctor_finds_stuck_holds_and_dead_letters(clean_db: str, tmp_path: Path
         "fix": "the worker is not running or is stuck: `alojamientos worker`, then check its logs",
     }
     assert checks["no dead letters"]["ok"] is False
+    assert (
+        checks["paid figures match the payments ledger"]["ok"],
+        checks["paid figures match the payments ledger"]["detail"],
+    ) == (
+        False,
+        "1 found",
+    )
     assert checks["Redis reachable"]["ok"] is True
 
 

@@ -7,7 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
+from alojamientos.db import Database
+from alojamientos.ops.doctor import QUERIES
 from alojamientos.pricing.rules import is_weekend_night, stay_nights
 from alojamientos.pricing.service import argentine_holidays
 from tests.fixtures.api import create_unit, hold, next_weekday
@@ -292,7 +295,7 @@ async def test_a_cancelled_stays_deposit_is_refunded_and_a_void_never_leaves_les
 
 
 async def test_a_mistyped_amount_is_corrected_as_a_reversal_and_a_new_entry(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, db: Database
 ) -> None:
     code = (await _stay(client))["code"]
     typo = (await _pay(client, code, "300000", confirm_overpayment=True)).json()["payment"]["id"]
@@ -321,3 +324,17 @@ async def test_a_mistyped_amount_is_corrected_as_a_reversal_and_a_new_entry(
         json={"amount": "100000.01", "reason": "x"},
     )
     assert (again.status_code, again.json()["error"]["code"]) == (409, "overpayment_unconfirmed")
+    # Refund and void on top: the stay's paid figure is still what the ledger adds up to (doctor's check).
+    refund = await client.post(
+        f"/api/v1/reservations/{code}/refunds",
+        json={"amount": "5000", "reason": "Ajuste", "if_uncovered": "keep_confirmed"},
+    )
+    assert _figures(refund.json()["reservation"]) == ("confirmed", "25000.00", "75000.00", "0.00")
+    undone = await client.post(
+        f"/api/v1/reservations/{code}/payments/{refund.json()['payment']['id']}/void",
+        json={"reason": "No era"},
+    )
+    assert _figures(undone.json()["reservation"]) == ("confirmed", DEPOSIT, "70000.00", "0.00")
+    async with db.session_scope() as session:
+        sql, _fix = QUERIES["paid figures match the payments ledger"]
+        assert await session.scalar(text(sql)) == 0

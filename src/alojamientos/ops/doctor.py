@@ -34,6 +34,20 @@ QUERIES = {
               AND r.paid_amount >= r.deposit_amount""",
         "confirm them from the panel, or refund (see the refund_needed alerts)",
     ),
+    "paid figures match the payments ledger": (
+        # A reversal undoes its entry: minus a payment's amount, plus a refund's.
+        """SELECT count(*) FROM reservations r
+            WHERE r.paid_amount <> (
+              SELECT coalesce(sum(CASE
+                       WHEN p.kind = 'payment' THEN p.amount
+                       WHEN p.kind = 'refund' THEN -p.amount
+                       WHEN o.kind = 'payment' THEN -p.amount
+                       ELSE p.amount END), 0)
+                FROM payments p LEFT JOIN payments o ON o.id = p.reverses_id
+               WHERE p.reservation_id = r.id AND p.counted)""",
+        "SEV2: a paid amount was changed outside the ledger; compare GET /api/v1/reservations/{code}/payments"
+        " with the stay and record the missing entry (or void the wrong one) from the panel",
+    ),
     "no dead letters": (
         "SELECT count(*) FROM jobs WHERE status = 'dead'",
         "see GET /api/v1/jobs?status=dead, fix the cause, then retry them",
