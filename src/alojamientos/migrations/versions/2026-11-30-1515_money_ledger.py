@@ -5,9 +5,9 @@ and what the price list asked.
 Downgrading drops refunds and reversals from the ledger's shape (their rows go, the payments they
 voided stay) and the agreed-price reasons; `paid_amount` on each reservation keeps the net figure.
 
-Revision ID: 0008_money_ledger
-Revises: 0007_held_messages
-Create Date: 2026-11-30 15:00:00.000000
+Revision ID: 0009_money_ledger
+Revises: 0008_ical_skipped_events
+Create Date: 2026-11-30 15:15:00.000000
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_money_ledger"
-down_revision: str | None = "0007_held_messages"
+revision: str = "0009_money_ledger"
+down_revision: str | None = "0008_ical_skipped_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 # Set to True when downgrade() cannot restore what upgrade() changed: `rollback` refuses to cross it.
