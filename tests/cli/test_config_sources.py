@@ -102,3 +102,13 @@ def test_help_loads_no_heavy_library() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert loaded.stdout.strip() == "[]"
+
+
+def test_outside_a_checkout_a_missing_secret_is_named_with_what_to_do(tmp_path: Path) -> None:
+    # No .env, no services file: production is the default, and it refuses to run without a key.
+    result = run(tmp_path, "flags", "list", SECRET_KEY="", ALOJAMIENTOS_ENV="")
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: invalid configuration: SECRET_KEY must be set")
+    assert ": :" not in line and "Value error" not in line
+    assert "make run" in line

@@ -27,6 +27,13 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _problem(error: Any) -> str:
+    """One settings problem, named by its variable when it has one (a model-level check has none)."""
+    where = ".".join(map(str, error["loc"])).upper()
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
 def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Expected failures end the command with a one-line reason on stderr, never a traceback."""
 
@@ -43,8 +50,11 @@ def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
         except (AppError, ConfigError) as exc:
             raise fail(str(exc)) from None
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise fail(f"invalid configuration: {problems}") from None
+            problems = "; ".join(_problem(e) for e in exc.errors())
+            raise fail(
+                f"invalid configuration: {problems} (run `make run` once in this checkout to write .env,"
+                " or set the variable in the environment)"
+            ) from None
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise fail(f"cannot reach the database at {_database_location()}: {reason}") from None
