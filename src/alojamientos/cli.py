@@ -239,9 +239,7 @@ def chat(
     async def go() -> None:
         database = Database(cfg)
         try:
-            await run_chat(
-                database, number, read, typer.echo, mercadopago=cfg.mercadopago_access_token is not None
-            )
+            await run_chat(database, number, read, typer.echo, mercadopago=cfg.configured("mercadopago"))
         finally:
             await database.dispose()
 

@@ -35,6 +35,16 @@ def sqlalchemy_url(url: str, *, driver: str = "psycopg") -> str:
     raise ConfigError(f"DATABASE_URL must be a postgresql:// URL, got {url.split(':', 1)[0]}://…")
 
 
+# What each outside service needs before it can send or charge, by environment variable. Mercado
+# Pago's webhook secret is optional (without it notifications are unsigned hints); WhatsApp's app secret
+# and verify token guard the inbound webhook, which answers 404 without them.
+INTEGRATIONS: dict[str, tuple[str, ...]] = {
+    "whatsapp": ("WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_ACCESS_TOKEN"),
+    "mercadopago": ("MERCADOPAGO_ACCESS_TOKEN",),
+    "email": ("SMTP_HOST", "SMTP_FROM"),
+}
+
+
 class Settings(BaseSettings):
     # The `.env` file is named by get_settings(), so a Settings(...) built in code reads only the
     # environment. Empty values (KEY= in .env.example copies) count as unset.
@@ -55,6 +65,16 @@ class Settings(BaseSettings):
     # The worker takes a backup when the newest is older than this (0: only by hand), keeping the N newest.
     backup_every_hours: int = Field(default=24, ge=0)
     backup_keep: int = Field(default=14, ge=1)
+    # An off-machine copy after each backup (ops/backup/offsite.py): an S3-compatible bucket, or a command.
+    backup_s3_bucket: str | None = None
+    backup_s3_endpoint: str | None = (
+        None  # unset: AWS itself; e.g. https://<account>.r2.cloudflarestorage.com
+    )
+    backup_s3_region: str = "us-east-1"
+    backup_s3_prefix: str = "alojamientos/"
+    backup_s3_access_key_id: str | None = None  # unset: boto3's own chain (AWS_* variables, instance role)
+    backup_s3_secret_access_key: SecretStr | None = None
+    backup_copy_command: str | None = None  # receives the backup file's path as its last argument
 
     whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
     whatsapp_phone_number_id: str | None = None
@@ -118,15 +138,26 @@ class Settings(BaseSettings):
             )
         return self
 
+    def missing(self, integration: str) -> tuple[str, ...]:
+        """The environment variables `integration` still needs (empty: it is configured).
+
+        The one answer to "is this integration configured", used by the API, the panel, the chat
+        engine, the Sistema page and `doctor`; whether it is switched on is its feature flag's business.
+        """
+        return tuple(name for name in INTEGRATIONS[integration] if not getattr(self, name.lower()))
+
+    def configured(self, integration: str) -> bool:
+        return not self.missing(integration)
+
     @property
     def whatsapp_configured(self) -> bool:
         """Outbound WhatsApp needs both; without them messages are kept as held, not failed."""
-        return bool(self.whatsapp_phone_number_id and self.whatsapp_access_token)
+        return self.configured("whatsapp")
 
     @property
     def email_configured(self) -> bool:
         """Outgoing mail needs a server and a sender; without them e-mails are kept as held."""
-        return bool(self.smtp_host and self.smtp_from)
+        return self.configured("email")
 
     @property
     def signing_key(self) -> str:

@@ -19,7 +19,7 @@ from alojamientos.db import SessionDep
 from alojamientos.errors import AppError, InvalidInput
 from alojamientos.kit.phone import InvalidPhone, to_e164
 from alojamientos.ops.flags import flags
-from alojamientos.reservations.errors import AccommodationInactive
+from alojamientos.reservations.errors import AccommodationInactive, PaymentMethodUnavailable
 from alojamientos.reservations.models import Accommodation, ReservationSource, ReservationStatus
 from alojamientos.reservations.service import AgreedPrice, NewStay, Price, rule_refusals
 from alojamientos.reservations.service import reservation as reservation_service
@@ -33,10 +33,6 @@ class InvalidPhoneNumber(InvalidInput):
 
 class MissingName(InvalidInput):
     code = "missing_name"
-
-
-class MercadoPagoUnavailable(InvalidInput):
-    code = "mercadopago_unavailable"
 
 
 class IncompleteStay(InvalidInput):
@@ -184,9 +180,8 @@ async def _page(
 
 
 async def mercadopago_available(request: Request, session: AsyncSession) -> bool:
-    """Links can be made: an access token is configured and the `mercadopago` flag is on."""
-    configured = request.app.state.settings.mercadopago_access_token is not None
-    return configured and await flags.enabled(session, "mercadopago")
+    """Links can be made: Mercado Pago is configured and its flag is on."""
+    return await flags.usable(session, request.app.state.settings, "mercadopago")
 
 
 @router.get("/nueva")
@@ -258,7 +253,7 @@ async def create(
         if not nombre.strip():
             raise MissingName("the guest's name is missing")
         if medio == "mercadopago" and not await mercadopago_available(request, session):
-            raise MercadoPagoUnavailable("Mercado Pago links are off or not configured")
+            raise PaymentMethodUnavailable("Mercado Pago links are off or not configured")
         unit_id, check_in, check_out, guests = form.stay()
         created = await reservation_service.hold(
             session,

@@ -20,7 +20,7 @@ from alojamientos.jobs.models import Job
 from alojamientos.kit.clock import local_today, utc_now
 from alojamientos.notifications import alerts
 from alojamientos.notifications.models import OperatorAlert
-from alojamientos.pricing.service import pricing
+from alojamientos.pricing.service import payment_gaps, pricing
 from alojamientos.reservations.models import OCCUPYING, Accommodation, Reservation, ReservationStatus
 
 router = APIRouter()
@@ -124,6 +124,7 @@ async def dashboard(request: Request, session: SessionDep, hecho: str = "", erro
         "month": await month_figures(session, today),
         "alerts": list(alerts),
         "dead_jobs": list(dead_jobs),
+        "payment_gaps": payment_gaps(await pricing.settings(session)),
         "done": labels.DONE.get(hecho, ""),
         "error": labels.error_message(error) if error else "",
     }

@@ -79,6 +79,29 @@ ALERT_KIND = {
     "whatsapp_failed": "No se pudo enviar un WhatsApp",
 }
 
+# Outside services (config.INTEGRATIONS) and the settings each one needs, as the operator reads them.
+INTEGRATION = {
+    "whatsapp": "WhatsApp",
+    "mercadopago": "Mercado Pago",
+    "email": "E-mail",
+}
+SETTING = {
+    "WHATSAPP_PHONE_NUMBER_ID": "el identificador del número de WhatsApp",
+    "WHATSAPP_ACCESS_TOKEN": "el token de acceso de WhatsApp",
+    "WHATSAPP_APP_SECRET": "la clave secreta de la app de Meta",
+    "WHATSAPP_VERIFY_TOKEN": "el token de verificación del webhook de WhatsApp",
+    "MERCADOPAGO_ACCESS_TOKEN": "el token de acceso de Mercado Pago",
+    "SMTP_HOST": "el servidor de correo saliente",
+    "SMTP_FROM": "la dirección que figura como remitente",
+}
+
+
+def missing_settings(names: tuple[str, ...] | list[str]) -> str:
+    """«el token de acceso de Mercado Pago (MERCADOPAGO_ACCESS_TOKEN) y …»: what to add to the .env."""
+    parts = [f"{SETTING.get(name, name)} ({name})" for name in names]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " y " + parts[-1]
+
+
 # System page: observability.health check names and statuses, jobs.models statuses and job kinds.
 HEALTH_CHECK = {
     "database": "Base de datos",
@@ -111,6 +134,7 @@ JOB_KIND = {
     "payments.mercadopago": "Consultar un pago de Mercado Pago",
     "ical.sync_feed": "Sincronizar un calendario externo",
     "ops.backup": "Hacer una copia de seguridad",
+    "ops.backup_offsite": "Copiar una copia de seguridad fuera de la máquina",
 }
 
 ERRORS = {
@@ -131,7 +155,7 @@ ERRORS = {
     "invalid_method": "Elegí cómo pagó el huésped.",
     "empty_reply": "Escribí el mensaje antes de enviarlo.",
     "missing_name": "Falta el nombre del huésped.",
-    "mercadopago_unavailable": "Mercado Pago está apagado o sin configurar: elegí transferencia.",
+    "payment_method_unavailable": "Mercado Pago está apagado o sin configurar: elegí transferencia.",
     "invalid_phone": "Ese teléfono no parece válido; escribilo con característica, por ejemplo 11 5555-1234.",
     "incomplete_stay": "Completá cabaña, entrada, salida (posterior a la entrada) y cantidad de personas.",
     "invalid_setting": "Revisá los números: porcentajes entre 0 y 100 y un mínimo de noches de 1 a 60.",
@@ -174,6 +198,7 @@ ERRORS = {
     "job_not_dead": "Esa tarea ya no está fallida: quizás alguien la reintentó o ya se hizo.",
     "alert_not_found": "Ese aviso ya no existe.",
     "not_confirmed": "Solo se puede reenviar la confirmación de una reserva confirmada.",
+    "not_held": "Solo se puede reenviar el pedido de seña de una pre-reserva.",
     "no_guest_contact": (
         "Esta reserva no tiene e-mail ni conversación de WhatsApp:"
         " no hay por dónde reenviarle la confirmación."
@@ -295,6 +320,7 @@ DONE = {
     "reintentada": "Listo: la tarea volvió a la cola y se va a intentar de nuevo en un momento.",
     "resuelto": "Listo: el aviso quedó resuelto.",
     "reenviada": "Listo: la confirmación va en camino al huésped otra vez.",
+    "pedido-reenviado": "Listo: el pedido de seña va en camino al huésped otra vez.",
     "tomada": "Tomaste la conversación: el bot no le va a responder hasta que la devuelvas.",
     "enviado": "Mensaje en camino por WhatsApp.",
     "guardado": "Mensaje guardado: WhatsApp no está configurado; sale cuando lo configures.",

@@ -22,7 +22,11 @@ from alojamientos.db import SessionDep
 from alojamientos.errors import AppError, NotFound
 from alojamientos.kit.clock import local_today
 from alojamientos.notifications import service as notification_service
-from alojamientos.notifications.service import RESEND_CONFIRMATION, reaches_by_whatsapp
+from alojamientos.notifications.service import (
+    RESEND_CONFIRMATION,
+    RESEND_PAYMENT_REQUEST,
+    reaches_by_whatsapp,
+)
 from alojamientos.payments.api import receipt_response
 from alojamientos.payments.models import Attachment, Payment
 from alojamientos.payments.service import DepositUncovered, IfUncovered, OverpaymentUnconfirmed, payments
@@ -151,6 +155,7 @@ async def reservation_detail(
         "can_fix_guest": is_stay,
         "units": units,
         "resend_reason": RESEND_CONFIRMATION,
+        "resend_payment_reason": RESEND_PAYMENT_REQUEST,
         "stay_changed": STAY_CHANGED,
         "guest_updated": GUEST_UPDATED,
         "by_whatsapp": reaches_by_whatsapp(found),
@@ -212,6 +217,13 @@ async def resend_confirmation(code: str, session: SessionDep, admin: CurrentAdmi
     """The guest gets the confirmation again (WhatsApp and e-mail), as a new send in the timeline."""
     resent = await notification_service.resend_confirmation(session, code, actor=admin.actor)
     return RedirectResponse(_detail_url(resent.code, "reenviada"), status_code=303)
+
+
+@router.post("/{code}/reenviar-pedido-de-sena")
+async def resend_payment_request(code: str, session: SessionDep, admin: CurrentAdmin) -> Response:
+    """The guest gets the hold's payment message again (WhatsApp and e-mail), as a new send."""
+    resent = await notification_service.resend_payment_request(session, code, actor=admin.actor)
+    return RedirectResponse(_detail_url(resent.code, "pedido-reenviado"), status_code=303)
 
 
 @router.post("/{code}/pago")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,18 +17,28 @@ from alojamientos.admin.deps import PREFIX, CurrentAdmin
 from alojamientos.admin.templating import render
 from alojamientos.config import Settings
 from alojamientos.db import SessionDep
+from alojamientos.errors import NotFound
 from alojamientos.jobs.models import JOB_STATUSES, Job
 from alojamientos.jobs.queue import retry_dead
 from alojamientos.kit.clock import utc_now
 from alojamientos.observability.health import health
-from alojamientos.ops.backup.archive import BackupInfo, latest_backup
+from alojamientos.ops.backup import offsite
+from alojamientos.ops.backup.archive import BackupInfo, list_backups
 from alojamientos.ops.backup.common import human_size
+from alojamientos.ops.backup.offsite import OffsiteRecord
 from alojamientos.ops.doctor import BACKUP_MAX_AGE_MINUTES
+from alojamientos.ops.flags import flags
 from alojamientos.ops.tasks import BACKUP, request_backup
 
 router = APIRouter(prefix="/sistema")
 
 DEAD_LIMIT = 100
+
+
+class BackupNotFound(NotFound):
+    code = "backup_not_found"
+
+
 # The same limit `alojamientos doctor` applies ("backup within a day").
 BACKUP_STALE_AFTER = timedelta(minutes=BACKUP_MAX_AGE_MINUTES)
 
@@ -38,6 +48,16 @@ class BackupState:
     latest: BackupInfo | None
     age: timedelta | None
     size: str
+    files: list[BackupInfo] = field(default_factory=list)  # every backup in BACKUP_DIR, newest first
+    offsite_target: str | None = None  # offsite.target(): "s3", "command" or None
+    offsite: OffsiteRecord | None = None  # the newest backup's last off-machine copy attempt
+    offsite_where: str = ""
+
+    @property
+    def offsite_problem(self) -> bool:
+        """A destination is configured and the newest backup is not verified there (failed or pending):
+        the same finding as `alojamientos doctor`."""
+        return bool(self.offsite_target and self.latest and not (self.offsite and self.offsite.ok))
 
     @property
     def stale(self) -> bool:
@@ -76,10 +96,27 @@ async def backlog(session: AsyncSession, now: datetime) -> Backlog:
 
 
 async def backup_state(settings: Settings) -> BackupState:
-    latest = await asyncio.to_thread(latest_backup, settings)  # reads each file's manifest
+    files = await asyncio.to_thread(list_backups, settings)  # reads each file's manifest
+    latest = next((i for i in files if i.problem is None), None)
+    kind = offsite.target(settings)
+    where = (
+        f"{settings.backup_s3_endpoint or 'AWS S3'} · {settings.backup_s3_bucket}/{settings.backup_s3_prefix}"
+        if kind == "s3"
+        else "BACKUP_COPY_COMMAND"
+        if kind
+        else ""
+    )
     if latest is None:
-        return BackupState(None, None, "")
-    return BackupState(latest, max(timedelta(0), utc_now() - latest.created_at), human_size(latest.size))
+        return BackupState(None, None, "", files, kind, None, where)
+    return BackupState(
+        latest,
+        max(timedelta(0), utc_now() - latest.created_at),
+        human_size(latest.size),
+        files,
+        kind,
+        await asyncio.to_thread(offsite.read_record, latest.path),
+        where,
+    )
 
 
 @router.get("")
@@ -109,6 +146,7 @@ async def system_page(request: Request, session: SessionDep, hecho: str = "", er
             "whatsapp": state.settings.whatsapp_configured,
             "email": state.settings.email_configured,
         },
+        "integrations": await flags.integrations(session, state.settings),
         "dead_jobs": list(dead),
         "dead_limit": DEAD_LIMIT,
         "done": labels.DONE.get(hecho, ""),
@@ -129,3 +167,19 @@ async def backup_now(session: SessionDep, admin: CurrentAdmin) -> Response:
     """The worker takes it (the same file `alojamientos backup create` writes); one per minute at most."""
     await request_backup(session, reason=admin.actor, slot=f"manual:{utc_now():%Y-%m-%dT%H:%M}")
     return RedirectResponse(f"{PREFIX}/sistema?hecho=copia#copia", status_code=303)
+
+
+@router.get("/copias/{name}")
+async def download_backup(name: str, request: Request, admin: CurrentAdmin) -> Response:
+    """One backup file, streamed. Only a name the backup listing shows is served (never a path), so
+    nothing outside BACKUP_DIR can be asked for."""
+    files = await asyncio.to_thread(list_backups, request.app.state.settings)
+    found = next((i for i in files if i.path.name == name), None)
+    if found is None:
+        raise BackupNotFound(f"there is no backup named {name!r}")
+    return FileResponse(
+        found.path,
+        media_type="application/x-tar",
+        filename=found.path.name,
+        headers={"Cache-Control": "no-store"},
+    )

@@ -26,6 +26,7 @@ from alojamientos.conversation.format import (
     pesos,
 )
 from alojamientos.kit.phone import display as display_phone
+from alojamientos.ops.backup.common import human_size
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -91,6 +92,7 @@ templates.env.filters.update(
     entrega=lambda v: labels.DELIVERY.get(v, v or ""),
     aviso=lambda v: labels.ALERT_KIND.get(v, "Aviso"),
     actor=labels.actor,
+    tamano=human_size,
     telefono=lambda v: display_phone(v) if v else "",
 )
 templates.env.globals.update(PREFIX=PREFIX, CSRF_FIELD=CSRF_FIELD, CSRF_HEADER=CSRF_HEADER, labels=labels)

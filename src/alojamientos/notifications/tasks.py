@@ -26,7 +26,11 @@ from alojamientos.notifications.alerts import ALERT_NOTIFY, EMAILED
 from alojamientos.notifications.context import base_context, reservation_context
 from alojamientos.notifications.email import queue_email
 from alojamientos.notifications.models import OperatorAlert
-from alojamientos.notifications.service import RESEND_CONFIRMATION, reaches_by_whatsapp
+from alojamientos.notifications.service import (
+    RESEND_CONFIRMATION,
+    RESEND_PAYMENT_REQUEST,
+    reaches_by_whatsapp,
+)
 from alojamientos.payments.tasks import request_payment_link
 from alojamientos.pricing.service import pricing
 from alojamientos.reservations.models import (
@@ -111,6 +115,9 @@ async def _dispatch(
     }
     to = event.to_status
     if event.from_status is None and to == ReservationStatus.pre_reserved.value:
+        if not event.actor.startswith("guest:"):
+            # A hold made by hand: the guest gets the message the bot sends after a chat hold.
+            await _payment_request(session, stay, unit.name, key)
         if stay.payment_method == "mercadopago":
             # The link job sends that guest's e-mail, link included. Holds made in the chat queued it
             # already (same key); holds made in the panel get theirs here.
@@ -118,6 +125,17 @@ async def _dispatch(
         else:
             await _guest_email(session, settings, stay, "hold_created", key)
         await _operator_email(session, settings, stay, "op_new_hold", key)
+    elif (
+        to == event.from_status == ReservationStatus.pre_reserved.value
+        and event.reason == RESEND_PAYMENT_REQUEST
+    ):
+        if stay.status != ReservationStatus.pre_reserved.value:
+            return  # confirmed, cancelled or expired since the operator asked: nothing to pay now
+        await _payment_request(session, stay, unit.name, key)
+        if stay.payment_method == "mercadopago" and not stay.payment_link:
+            await request_payment_link(session, stay.code, attempt=event.id)  # sends the link by itself
+        else:
+            await _guest_email(session, settings, stay, "hold_created", key)
     elif to == event.from_status == ReservationStatus.confirmed.value and event.reason == RESEND_CONFIRMATION:
         # An operator asked for it: a new send, keyed on this event (the original stays at most once).
         await _whatsapp(session, stay, r.say("notify_confirmed", **facts))
@@ -155,6 +173,39 @@ async def _dispatch(
         # Only an operator's own words reach the guest; system reasons are for the timeline.
         reason = event.reason if event.actor.startswith("operator:") else None
         await _guest_email(session, settings, stay, "cancelled", key, reason=reason)
+
+
+async def _payment_request(session: AsyncSession, stay: Reservation, unit_name: str, key: str) -> None:
+    """The hold's WhatsApp message: deposit, deadline and how to pay (bank details, or the Mercado Pago
+    link once it exists; the link job sends it otherwise)."""
+    if stay.status != ReservationStatus.pre_reserved.value or not reaches_by_whatsapp(stay):
+        return
+    if stay.payment_method == "mercadopago":
+        payment = (
+            r.say("pay_mercadopago_link", link=stay.payment_link)
+            if stay.payment_link
+            else r.say("pay_mercadopago")
+        )
+    else:
+        # Without bank details the guest is told they will come; the panel warns the operator about
+        # them on the dashboard and in Ajustes for as long as they are missing.
+        details = (await pricing.settings(session)).bank_transfer_details.strip()
+        payment = r.say("pay_transfer", details=details) if details else r.say("pay_transfer_pending")
+    tz = await pricing.timezone(session)
+    text = r.say(
+        "notify_held",
+        name=stay.guest_name.split()[0] if stay.guest_name.strip() else "",
+        unit=unit_name,
+        check_in=stay.check_in,
+        check_out=stay.check_out,
+        guests=stay.guests,
+        code=stay.code,
+        total=stay.total_amount,
+        deposit=max(Decimal(0), stay.deposit_amount - stay.paid_amount),
+        expires_at=stay.expires_at.astimezone(tz) if stay.expires_at else None,
+        payment=payment,
+    )
+    await _whatsapp(session, stay, text)
 
 
 async def _changed_facts(session: AsyncSession, stay: Reservation) -> dict[str, Any]:

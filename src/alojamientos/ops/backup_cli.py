@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 import typer
 
 from alojamientos.kit.cli import fail, one_line_errors, settings
+from alojamientos.ops.backup import offsite
 
 if TYPE_CHECKING:
+    from alojamientos.config import Settings
     from alojamientos.ops.backup import Check
 
 backup_app = typer.Typer(
@@ -85,6 +87,36 @@ def create(
             _progress(f"deleted {old.name} (keeping the {keep} newest)")
         line += f" ({len(deleted)} older deleted)"
     typer.echo(line)
+    if offsite.target(cfg) is not None:
+        _copy(cfg, path)
+
+
+def _copy(cfg: Settings, path: Path) -> None:
+
+    try:
+        record = offsite.copy_offsite(cfg, path)
+    except offsite.OffsiteCopyFailed as exc:
+        raise fail(f"{path.name} is on this machine only: the off-machine copy failed: {exc}") from None
+    typer.echo(f"copied off the machine: {record.detail}")
+
+
+@backup_app.command("copy")
+@_one_line_errors
+def copy(
+    file: Annotated[Path | None, typer.Argument(help="the backup file (.tar); default: the newest")] = None,
+) -> None:
+    """Copy a backup off the machine (BACKUP_S3_BUCKET or BACKUP_COPY_COMMAND) and verify the copy."""
+    from alojamientos.ops.backup import latest_backup
+
+    cfg = settings()
+    if offsite.target(cfg) is None:
+        raise fail("no off-machine copy is configured: set BACKUP_S3_BUCKET or BACKUP_COPY_COMMAND")
+    if file is None:
+        newest = latest_backup(cfg)
+        if newest is None:
+            raise fail(f"no backups in {cfg.backup_dir}")
+        file = newest.path
+    _copy(cfg, file)
 
 
 @backup_app.command("list")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
@@ -10,6 +11,7 @@ from sqlalchemy import text
 from alojamientos.config import Settings
 from alojamientos.db import Database
 from alojamientos.migrations import head_revision
+from alojamientos.ops.backup import latest_backup, offsite
 from alojamientos.ops.checks import Check
 
 BackupAge = Callable[[Settings], Awaitable[float | None]]
@@ -115,6 +117,7 @@ async def doctor(settings: Settings, backup_age: BackupAge) -> list[Check]:
             "alojamientos backup create (and schedule it)",
         )
     )
+    checks.append(await asyncio.to_thread(offsite_check, settings))
     return checks
 
 
@@ -132,6 +135,24 @@ def _channels(settings: Settings, held: int) -> Check:
     if held:
         detail += f"; {held} message(s) held until configured"
     return Check("channels", True, detail)
+
+
+def offsite_check(settings: Settings) -> Check:
+    """The newest backup has a verified copy off the machine (when a destination is configured): a
+    failed last attempt, or none since the newest backup, is a finding."""
+    name = "backup copied off the machine"
+    if offsite.target(settings) is None:
+        return Check(name, True, "not configured (BACKUP_S3_BUCKET or BACKUP_COPY_COMMAND)")
+    newest = latest_backup(settings)
+    if newest is None:
+        return Check(name, True, "no backup yet")
+    record = offsite.read_record(newest.path)
+    fix = "see the error, fix the destination, then `alojamientos backup copy` (the worker retries too)"
+    if record is None:
+        return Check(name, False, f"{newest.path.name} has no off-machine copy yet", fix)
+    if not record.ok:
+        return Check(name, False, f"{newest.path.name}: last attempt failed: {record.detail}", fix)
+    return Check(name, True, record.detail)
 
 
 async def _redis(settings: Settings) -> Check:

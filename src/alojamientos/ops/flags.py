@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from alojamientos.config import INTEGRATIONS, Settings
 from alojamientos.errors import NotFound
 from alojamientos.kit.clock import utc_now
 from alojamientos.ops.models import FeatureFlag, FlagChange
@@ -24,15 +25,40 @@ CACHE_SECONDS = 5.0
 class FlagSpec:
     default: bool
     description: str
+    integration: str | None = None  # the outside service it switches (config.INTEGRATIONS)
 
 
 # Descriptions are shown to the operator (panel and CLI), so they are in Spanish.
 FLAGS: dict[str, FlagSpec] = {
-    "whatsapp_auto_replies": FlagSpec(True, "El bot responde solo a los huéspedes por WhatsApp"),
-    "mercadopago": FlagSpec(True, "Cobrar la seña con link de Mercado Pago (apagado: solo transferencia)"),
-    "email": FlagSpec(True, "Enviar e-mails a huéspedes y al operador"),
+    "whatsapp_auto_replies": FlagSpec(
+        True, "El bot responde solo a los huéspedes por WhatsApp", integration="whatsapp"
+    ),
+    "mercadopago": FlagSpec(
+        True,
+        "Cobrar la seña con link de Mercado Pago (apagado: solo transferencia)",
+        integration="mercadopago",
+    ),
+    "email": FlagSpec(True, "Enviar e-mails a huéspedes y al operador", integration="email"),
     "ical_sync": FlagSpec(True, "Sincronizar calendarios iCal con Airbnb y Booking"),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationState:
+    """An outside service as the operator sees it: set up or not (and what is missing), switched on or not."""
+
+    name: str
+    flag: str
+    enabled: bool
+    missing: tuple[str, ...]
+
+    @property
+    def configured(self) -> bool:
+        return not self.missing
+
+    @property
+    def usable(self) -> bool:
+        return self.enabled and self.configured
 
 
 class UnknownFlag(NotFound):
@@ -85,6 +111,26 @@ class FlagService:
         self._cache.pop(name, None)
         flag = await session.get_one(FeatureFlag, name, populate_existing=True)
         return flag
+
+    async def usable(self, session: AsyncSession, settings: Settings, name: str) -> bool:
+        """An integration that can work right now: configured (`Settings.missing`) and its flag on."""
+        integration = self._spec(name).integration
+        if integration and not settings.configured(integration):
+            return False
+        return await self.enabled(session, name)
+
+    async def integrations(self, session: AsyncSession, settings: Settings) -> list[IntegrationState]:
+        """Every outside service with a flag, in the order of `config.INTEGRATIONS`."""
+        by_integration = {spec.integration: name for name, spec in FLAGS.items() if spec.integration}
+        return [
+            IntegrationState(
+                name=integration,
+                flag=by_integration[integration],
+                enabled=await self.enabled(session, by_integration[integration]),
+                missing=settings.missing(integration),
+            )
+            for integration in INTEGRATIONS
+        ]
 
     def forget(self) -> None:
         """Drops the cache (tests, and after a restore)."""

@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.jobs.queue import enqueue
-from alojamientos.jobs.worker import JobContext, Worker, every, handler
-from alojamientos.ops.backup import create_backup, latest_backup, prune_backups
+from alojamientos.jobs.worker import JobContext, RetryLater, Worker, every, handler
+from alojamientos.ops.backup import create_backup, latest_backup, offsite, prune_backups
 
 log = logging.getLogger(__name__)
 
 BACKUP = "ops.backup"
+OFFSITE = "ops.backup_offsite"
 
 
 async def request_backup(session: AsyncSession, *, reason: str, slot: str) -> int | None:
@@ -44,3 +46,23 @@ async def take_backup(ctx: JobContext, payload: dict[str, Any]) -> None:
         "backup.created",
         extra={"path": str(path), "reason": payload.get("reason"), "deleted": [p.name for p in deleted]},
     )
+    if offsite.target(ctx.settings) is not None:
+        # Its own job, so a failed upload is retried with backoff (and dead-lettered) without a new dump.
+        async with ctx.db.session_scope() as session:
+            await enqueue(session, OFFSITE, {"file": path.name}, dedupe_key=f"offsite:{path.name}")
+
+
+@handler(OFFSITE)
+async def copy_offsite(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """The backup `file` (a name in BACKUP_DIR) copied off the machine and verified; RetryLater on failure."""
+    name = str(payload["file"])
+    path = Path(ctx.settings.backup_dir) / name
+    if Path(name).name != name or not path.is_file():
+        log.warning("backup.offsite.gone", extra={"file": name})
+        return  # pruned since (or never ours): nothing left to copy
+    try:
+        record = await asyncio.to_thread(offsite.copy_offsite, ctx.settings, path)
+    except offsite.OffsiteCopyFailed as exc:
+        log.warning("backup.offsite.failed", extra={"file": name, "error": str(exc)})
+        raise RetryLater(f"off-machine copy of {name} failed: {exc}") from exc
+    log.info("backup.offsite.copied", extra={"file": name, "target": record.target})

@@ -225,4 +225,14 @@ class PricingService:
         )
 
 
+def payment_gaps(policy: PriceSettings) -> tuple[str, ...]:
+    """What a hold's payment message still lacks: `bank_transfer_details` (empty by default) and a hold
+    window (`hold_hours_transfer`, `hold_minutes_mercadopago`; the schema keeps both positive)."""
+    gaps: tuple[str, ...] = () if policy.bank_transfer_details.strip() else ("bank_transfer_details",)
+    for window in ("hold_hours_transfer", "hold_minutes_mercadopago"):
+        if not getattr(policy, window):
+            gaps += (window,)
+    return gaps
+
+
 pricing = PricingService()

@@ -11,8 +11,11 @@ from alojamientos.calendar_sync.ical_export import export_url
 from alojamientos.db import SessionDep
 from alojamientos.errors import InvalidInput
 from alojamientos.kit.queries import count_of
+from alojamientos.notifications import service as notification_service
+from alojamientos.ops.flags import flags
 from alojamientos.pricing.rules import Quote
 from alojamientos.reservations import repository
+from alojamientos.reservations.errors import PaymentMethodUnavailable
 from alojamientos.reservations.models import (
     Accommodation,
     ReservationSource,
@@ -121,8 +124,27 @@ async def create_quote(body: QuoteRequest, session: SessionDep, operator: Curren
 
 @router.post("/reservations", status_code=201, response_model=ReservationDetail)
 async def create_reservation(
-    body: ReservationCreate, session: SessionDep, operator: CurrentOperator
+    body: ReservationCreate, request: Request, session: SessionDep, operator: CurrentOperator
 ) -> object:
+    """A hold (or a confirmed stay); 422 `payment_method_unavailable` when the hold's payment method
+    cannot work (Mercado Pago not configured or switched off), before anything is held."""
+    if (
+        body.status == "pre_reserved"
+        and body.payment_method == "mercadopago"
+        and not await flags.usable(session, request.app.state.settings, "mercadopago")
+    ):
+        settings = request.app.state.settings
+        raise PaymentMethodUnavailable(
+            "Mercado Pago cannot take payments now: "
+            + (
+                f"set {', '.join(settings.missing('mercadopago'))}"
+                if not settings.configured("mercadopago")
+                else "its feature flag is off"
+            )
+            + "; use payment_method transfer",
+            payment_method="mercadopago",
+            missing=list(settings.missing("mercadopago")),
+        )
     created = await reservation_service.hold(
         session,
         NewStay(
@@ -223,3 +245,12 @@ async def cancel_reservation(
     return await reservation_service.cancel(
         session, code, actor=_actor(operator), reason=body.reason if body else None
     )
+
+
+@router.post("/reservations/{code}/resend-payment-request", response_model=ReservationOut)
+async def resend_payment_request(code: str, session: SessionDep, operator: CurrentOperator) -> object:
+    """The hold's payment message (deposit, deadline, how to pay) again, by WhatsApp and e-mail.
+
+    409 `not_held` unless the stay is `pre_reserved`; 409 `no_guest_contact` when nobody can be reached.
+    """
+    return await notification_service.resend_payment_request(session, code, actor=_actor(operator))

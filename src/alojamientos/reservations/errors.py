@@ -94,3 +94,9 @@ class InvalidGuest(InvalidInput):
     """A guest needs a name; an e-mail, when given, has to look like one."""
 
     code = "invalid_guest"
+
+
+class PaymentMethodUnavailable(InvalidInput):
+    """A hold whose payment method cannot work (Mercado Pago not configured, or its flag off)."""
+
+    code = "payment_method_unavailable"

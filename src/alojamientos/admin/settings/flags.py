@@ -17,7 +17,13 @@ router = APIRouter()
 
 @router.get("/funciones")
 async def flags_page(request: Request, session: SessionDep, hecho: str = "", error: str = "") -> Response:
-    context = {"sub": "funciones", "flags": await flags.all(session), "specs": FLAGS}
+    integrations = await flags.integrations(session, request.app.state.settings)
+    context = {
+        "sub": "funciones",
+        "flags": await flags.all(session),
+        "specs": FLAGS,
+        "integrations": {i.flag: i for i in integrations},
+    }
     return page(request, "flags.html", context, hecho=hecho, error=error)
 
 

@@ -24,6 +24,7 @@ from alojamientos.pricing.service import (
     InvalidHouseRules,
     InvalidSeason,
     NewSeason,
+    payment_gaps,
     pricing,
 )
 from alojamientos.reservations.models import Accommodation
@@ -91,6 +92,7 @@ async def _page(
         "units": units,
         "unit_names": {u.id: u.name for u in units},
         "policy": policy,
+        "payment_gaps": payment_gaps(policy),
         "booking_form": booking
         or {
             "plazo_mp": str(policy.hold_minutes_mercadopago),

@@ -55,9 +55,7 @@ async def process_inbound(db: Database, settings: Settings, message_id: int) -> 
             return False
         inbound = Inbound(**message.payload["inbound"])
         if await flags.enabled(session, "whatsapp_auto_replies"):
-            turn = await engine.handle(
-                session, inbound, mercadopago=settings.mercadopago_access_token is not None
-            )
+            turn = await engine.handle(session, inbound, mercadopago=settings.configured("mercadopago"))
             for reply in turn.replies:
                 await conversations.send(session, conversation, reply)
         else:

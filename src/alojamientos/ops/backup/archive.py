@@ -202,6 +202,8 @@ def prune_backups(settings: Settings, keep: int, *, protect: Path | None = None)
     for info in readable:
         if info.path.resolve() not in kept:
             info.path.unlink(missing_ok=True)
+            # its off-machine copy record (offsite.RECORD_SUFFIX) goes with it
+            info.path.with_name(info.path.name + ".offsite.json").unlink(missing_ok=True)
             deleted.append(info.path)
     return deleted
 

@@ -27,7 +27,7 @@ class MercadoPagoClient:
 
     @property
     def configured(self) -> bool:
-        return self.settings.mercadopago_access_token is not None
+        return self.settings.configured("mercadopago")
 
     def _headers(self, idempotency_key: str | None = None) -> dict[str, str]:
         token = self.settings.mercadopago_access_token
