@@ -115,7 +115,7 @@ def test_a_panel_hold_tells_the_guest_by_whatsapp_and_can_be_resent(
     run_worker(server_env)
     assert len(graph.texts_to(to_e164(GUEST_PHONE))) == 1  # exactly once
 
-    page.get_by_text("Reenviar el pedido de seña").click()
+    page.get_by_text("Reenviar el pedido de seña", exact=True).click()
     page.get_by_role("button", name="Sí, reenviar el pedido de seña").click()
     expect(page.get_by_role("status")).to_have_text(
         "Listo: el pedido de seña va en camino al huésped otra vez."
@@ -141,7 +141,7 @@ def test_a_guest_with_only_an_email_address_gets_it_by_email(
     assert code in mail.get_body(("plain",)).get_content()
     assert graph.sent == []
 
-    page.get_by_text("Reenviar el pedido de seña").click()
+    page.get_by_text("Reenviar el pedido de seña", exact=True).click()
     page.get_by_role("button", name="Sí, reenviar el pedido de seña").click()
     run_worker(server_env)
     assert len(smtp.to("diego@example.com")) == 2

@@ -161,10 +161,23 @@ def _to_s3(settings: Settings, backup: Path, size: int, digest: str) -> tuple[st
         body = client.get_object(Bucket=bucket, Key=key)["Body"]
         read_back = _hash_stream(body)
     except (ClientError, BotoCoreError, Boto3Error) as exc:
-        raise OffsiteCopyFailed(f"{where}: {type(exc).__name__}: {exc}".splitlines()[0][:300]) from exc
+        raise OffsiteCopyFailed(f"{where}: {_s3_reason(exc)}".splitlines()[0][:300]) from exc
     if read_back != digest:
         raise OffsiteCopyFailed(f"{where}: the copy read back has another sha256 than the backup")
     return where, f"{where}, {size} bytes, sha256 read back"
+
+
+def _s3_reason(exc: BaseException) -> str:
+    """The service's own error code and message (upload_file wraps them in a long sentence)."""
+    from botocore.exceptions import ClientError
+
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, ClientError):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, ClientError):
+        error = cause.response.get("Error", {})
+        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip()
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _hash_stream(body: Any) -> str:
