@@ -22,8 +22,9 @@ from alojamientos.ops.flags import flags
 from alojamientos.pricing.service import pricing
 from tests.fakes.graph import FakeGraph
 from tests.fakes.mercadopago import FakeMercadoPago
-from tests.fixtures.api import operator_client, today_ar
+from tests.fixtures.api import operator_client, today_ar, worker_for
 from tests.payments.conftest import GUEST_EMAIL, GUEST_PHONE
+from tests.whatsapp.conftest import Guest
 
 BANK = "Alias: CABANAS.DEL.LAGO\nTitular: Marta Ruiz"
 
@@ -225,3 +226,15 @@ async def test_mercadopago_with_its_flag_off_is_refused_with_422(
     assert refused.json()["error"]["code"] == "payment_method_unavailable"
     assert "flag" in refused.json()["error"]["message"]
     assert (await api.get("/api/v1/reservations")).json()["count"] == 0
+
+
+async def test_in_the_chat_mercadopago_without_a_token_is_never_offered(
+    no_mp_api: httpx.AsyncClient, unit: dict[str, Any], graph: FakeGraph, pay_settings: Settings
+) -> None:
+    """The flag is on, but no link could be made: the guest is held for a transfer, never asked."""
+    async with worker_for(pay_settings.model_copy(update={"mercadopago_access_token": None})) as worker:
+        guest = Guest("+5492944666666", no_mp_api, graph, worker, "Sofía")
+        await guest.say("hola, tienen lugar del 10 al 13 de marzo para 2?")
+        await guest.tap(*guest.last_choices()[0], kind="list_reply")
+        [held] = await guest.say("Sofía Ramírez")
+    assert "Código de reserva" in held and "transferir" in held and "Mercado Pago" not in held

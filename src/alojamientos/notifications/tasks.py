@@ -117,7 +117,7 @@ async def _dispatch(
     if event.from_status is None and to == ReservationStatus.pre_reserved.value:
         if not event.actor.startswith("guest:"):
             # A hold made by hand: the guest gets the message the bot sends after a chat hold.
-            await _payment_request(session, stay, unit.name, key)
+            await _payment_request(session, stay, unit.name)
         if stay.payment_method == "mercadopago":
             # The link job sends that guest's e-mail, link included. Holds made in the chat queued it
             # already (same key); holds made in the panel get theirs here.
@@ -131,7 +131,7 @@ async def _dispatch(
     ):
         if stay.status != ReservationStatus.pre_reserved.value:
             return  # confirmed, cancelled or expired since the operator asked: nothing to pay now
-        await _payment_request(session, stay, unit.name, key)
+        await _payment_request(session, stay, unit.name)
         if stay.payment_method == "mercadopago" and not stay.payment_link:
             await request_payment_link(session, stay.code, attempt=event.id)  # sends the link by itself
         else:
@@ -175,7 +175,7 @@ async def _dispatch(
         await _guest_email(session, settings, stay, "cancelled", key, reason=reason)
 
 
-async def _payment_request(session: AsyncSession, stay: Reservation, unit_name: str, key: str) -> None:
+async def _payment_request(session: AsyncSession, stay: Reservation, unit_name: str) -> None:
     """The hold's WhatsApp message: deposit, deadline and how to pay (bank details, or the Mercado Pago
     link once it exists; the link job sends it otherwise)."""
     if stay.status != ReservationStatus.pre_reserved.value or not reaches_by_whatsapp(stay):

@@ -80,7 +80,7 @@ class HintLimiterUnavailable(AppError):
 @router.post("/mercadopago")
 async def notification(request: Request, session: SessionDep) -> dict[str, str]:
     settings: Settings = request.app.state.settings
-    if settings.mercadopago_access_token is None:
+    if not settings.configured("mercadopago"):
         # Without the token nothing could be fetched, and a notification is worth nothing unfetched.
         raise NotFound("the Mercado Pago webhook is not configured (MERCADOPAGO_ACCESS_TOKEN)")
     body = await _read_body(request)
