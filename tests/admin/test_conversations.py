@@ -125,3 +125,57 @@ def test_a_guest_without_a_name_shows_the_number_once(panel: Panel, page: Page) 
     page.goto(f"{panel.base}/admin/conversaciones/{booked}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Carla Benítez")
     expect(page.locator("#estado-bot")).to_contain_text(display_phone(booked))
+
+
+def test_the_thread_shows_what_kind_of_message_came_and_the_ad_the_guest_came_from(
+    panel: Panel, page: Page
+) -> None:
+    referral = (
+        '{"source_type": "ad", "source_id": "120208339283910523", "ctwa_clid": "ARAkLkA8rmlF",'
+        ' "headline": "Escapada de invierno", "body": "10% off por WhatsApp", "media_type": "video",'
+        ' "source_url": "https://fb.me/3cr4Wqqkv", "received_at": "2026-11-30T12:00:00+00:00"}'
+    )
+    [(conversation_id,)] = panel.sql(
+        "INSERT INTO conversations (phone, profile_name, state, last_inbound_at, referral)"
+        " VALUES (%s, 'Ana', 'held', now(), %s::jsonb) RETURNING id",
+        PHONE,
+        referral,
+    )
+    for kind, body, detail in (
+        ("audio", "", '{"voice": true}'),
+        ("location", "Centro Cívico · Bariloche", '{"latitude": -41.13, "longitude": -71.31}'),
+        ("reaction", "👍", "{}"),
+        ("number_changed", "", '{"new_phone": "+5492944999999"}'),
+    ):
+        panel.sql(
+            "INSERT INTO conversation_messages (conversation_id, direction, author, kind, body, payload)"
+            " VALUES (%s, 'in', 'guest', %s, %s, jsonb_build_object('inbound', jsonb_build_object("
+            "'kind', %s::text, 'detail', %s::jsonb)))",
+            conversation_id,
+            kind,
+            body,
+            kind,
+            detail,
+        )
+    log_in(page, panel.base)
+    page.goto(f"{panel.base}/admin/conversaciones/{PHONE}")
+    ad = page.locator("#anuncio")
+    expect(ad.get_by_role("heading")).to_have_text("Llegó desde un anuncio")
+    for shown in (
+        "Escapada de invierno",
+        "10% off por WhatsApp",
+        "Anuncio con video",
+        "120208339283910523",
+        "ARAkLkA8rmlF",
+    ):
+        expect(ad).to_contain_text(shown)
+    expect(ad.get_by_role("link", name="https://fb.me/3cr4Wqqkv")).to_be_visible()
+    thread = page.locator("#hilo")
+    expect(thread).to_contain_text("🎤 Nota de voz")
+    expect(thread).to_contain_text("📍 Ubicación: Centro Cívico · Bariloche")
+    expect(thread.get_by_role("link", name="Ver en el mapa")).to_have_attribute(
+        "href", "https://www.google.com/maps?q=-41.13,-71.31"
+    )
+    expect(thread).to_contain_text("Reaccionó con 👍")
+    expect(thread).to_contain_text("📱 Cambió su número de WhatsApp: ahora es")
+    screenshot(page, "conversacion-anuncio")

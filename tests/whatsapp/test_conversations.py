@@ -207,10 +207,3 @@ async def test_repeated_misunderstanding_offers_a_person(guest: Guest) -> None:
     assert [t for _, t in guest.last_choices()] == ["Sí, con una persona", "Seguir con el bot"]
     [handoff] = await guest.tap("menu:human", "Sí, con una persona")
     assert "le aviso a una persona" in handoff
-
-
-async def test_media_and_unknown_types_get_a_reply(guest: Guest, wa_client: httpx.AsyncClient) -> None:
-    [media] = await guest.send({"type": "image", "image": {"id": "MEDIA1", "mime_type": "image/jpeg"}})
-    assert media.startswith("Recibí tu archivo.")
-    [menu] = await guest.send({"type": "location", "location": {"latitude": -41.1, "longitude": -71.3}})
-    assert menu.startswith("Perdón, no te entendí bien")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 STATUS = {
@@ -77,6 +78,9 @@ ALERT_KIND = {
     "payment_claimed": "El huésped dice que ya pagó",
     "missing_bank_details": "Faltan los datos para transferencias",
     "whatsapp_failed": "No se pudo enviar un WhatsApp",
+    "guest_number_changed": "El huésped cambió de número",
+    "guest_order": "El huésped mandó un pedido",
+    "guest_form": "El huésped completó un formulario",
 }
 
 # Outside services (config.INTEGRATIONS) and the settings each one needs, as the operator reads them.
@@ -101,6 +105,26 @@ def missing_settings(names: tuple[str, ...] | list[str]) -> str:
     parts = [f"{SETTING.get(name, name)} ({name})" for name in names]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " y " + parts[-1]
 
+
+# What a guest sent, shown before the message's text in a thread (conversation.messages.KINDS).
+MESSAGE_KIND = {
+    "choice": "Tocó",
+    "image": "📷 Foto",
+    "document": "📄 Documento",
+    "audio": "🎵 Audio",
+    "video": "🎬 Video",
+    "sticker": "Sticker",
+    "location": "📍 Ubicación",
+    "contacts": "👤 Contacto",
+    "reaction": "Reaccionó con",
+    "order": "🛒 Pedido",
+    "form": "📝 Formulario",
+    "welcome": "Abrió el chat por primera vez",
+    "number_changed": "📱 Cambió su número de WhatsApp",
+    "system": "Aviso de WhatsApp",
+    "unsupported": "Un mensaje que WhatsApp no nos deja ver",
+}
+AD_SOURCE = {"ad": "Anuncio", "post": "Publicación"}
 
 # System page: observability.health check names and statuses, jobs.models statuses and job kinds.
 HEALTH_CHECK = {
@@ -369,6 +393,20 @@ def feed_error(message: str) -> str:
 def skipped_events(count: int) -> str:
     """`2` → "2 eventos no se pudieron leer"."""
     return "1 evento no se pudo leer" if count == 1 else f"{count} eventos no se pudieron leer"
+
+
+def message_kind(kind: str, body: str, detail: dict[str, Any], phone: Callable[[str], str]) -> str:
+    """The label before a guest's message in a thread; empty for plain text.
+
+    `detail` is what the channel kept about it (`voice`, `new_phone`…); `phone` formats a number.
+    """
+    if kind == "audio" and detail.get("voice"):
+        return "🎤 Nota de voz"
+    if kind == "reaction" and not body:
+        return "Sacó su reacción a un mensaje"
+    if kind == "number_changed" and detail.get("new_phone"):
+        return f"📱 Cambió su número de WhatsApp: ahora es {phone(str(detail['new_phone']))}"
+    return MESSAGE_KIND.get(kind, "")
 
 
 def actor(value: str) -> str:

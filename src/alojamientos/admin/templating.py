@@ -68,6 +68,14 @@ def _ajuste(amount: Decimal) -> str:
     return f"− {pesos(-amount)}" if amount < 0 else f"+ {pesos(amount)}"
 
 
+def _tipo_mensaje(message: Any) -> str:
+    """What kind of thing the guest sent (a voice note, a location…), before its text in a thread."""
+    if message.direction != "in":
+        return ""
+    detail = (message.payload or {}).get("inbound", {}).get("detail") or {}
+    return labels.message_kind(message.kind, message.body, detail, display_phone)
+
+
 templates.env.filters.update(
     ajuste=_ajuste,
     dia_semana=lambda d: WEEKDAYS[d.weekday()],
@@ -94,6 +102,8 @@ templates.env.filters.update(
     actor=labels.actor,
     tamano=human_size,
     telefono=lambda v: display_phone(v) if v else "",
+    tipo_mensaje=_tipo_mensaje,
+    origen_anuncio=lambda v: labels.AD_SOURCE.get(v, v or ""),
 )
 templates.env.globals.update(PREFIX=PREFIX, CSRF_FIELD=CSRF_FIELD, CSRF_HEADER=CSRF_HEADER, labels=labels)
 

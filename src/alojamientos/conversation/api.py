@@ -28,6 +28,7 @@ class MessageOut(BaseModel):
 
     direction: str
     author: str
+    kind: str  # what the guest sent: text, choice, image, audio, location, reaction, … (messages.KINDS)
     body: str
     delivery_status: str | None
     delivery_error: str | None
@@ -44,6 +45,7 @@ class ConversationOut(BaseModel):
     paused_at: datetime | None
     last_inbound_at: datetime | None
     context: dict[str, Any]
+    referral: dict[str, Any] | None  # Meta's click-to-WhatsApp ad referral, with `received_at`
 
 
 class ConversationDetail(ConversationOut):

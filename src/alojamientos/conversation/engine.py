@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.conversation import calendar_talk as cal
 from alojamientos.conversation import replies as r
-from alojamientos.conversation.messages import Button, Inbound, Reply, Row
+from alojamientos.conversation.messages import QUIET_KINDS, Button, Inbound, Reply, Row
 from alojamientos.conversation.models import Conversation
 from alojamientos.conversation.nlu import Parsed, parse
 from alojamientos.conversation.service import conversations
@@ -129,7 +129,7 @@ class ConversationEngine:
             return turn
         tz = await pricing.timezone(session)
         ctx = Ctx(conversation, dict(conversation.context), local_today(tz, now), tz, mercadopago)
-        if inbound.media:
+        if inbound.media:  # an image or a document: the only kinds that can be a receipt
             held = await self._active_hold(session, ctx)
             if held:  # the channel downloads it and attaches it to the hold as a receipt
                 turn.replies = [Reply(r.say("receipt_attached", code=held.code))]
@@ -140,10 +140,40 @@ class ConversationEngine:
                 )
         elif inbound.choice_id:
             turn.replies = await self._choice(session, ctx, inbound.choice_id)
-        else:
+        elif inbound.kind in ("text", "choice"):
             turn.replies = await self._text(session, ctx, inbound.text)
+        else:
+            turn.replies = await self._non_verbal(session, ctx, inbound)
         conversation.context = ctx.data  # a new dict, so SQLAlchemy sees the change
         return turn
+
+    async def _non_verbal(self, session: AsyncSession, ctx: Ctx, inbound: Inbound) -> list[Reply]:
+        """What a person at the desk would answer to something that is not text: often nothing.
+
+        Never "no te entendí": the guest did nothing wrong. Voice notes and videos cannot be read
+        (and are never receipts); the guest is asked to write what they need.
+        """
+        if inbound.kind in QUIET_KINDS:
+            return []
+        held = await self._active_hold(session, ctx)
+        code = held.code if held else None
+        if inbound.kind == "welcome":
+            name = ctx.conversation.profile_name
+            return [
+                Reply(r.say("welcome", name=name.split()[0] if name else None, complex=COMPLEX_NAME), _menu())
+            ]
+        if inbound.kind in ("order", "form"):
+            await conversations.alert(
+                session,
+                f"guest_{inbound.kind}",
+                f"{ctx.conversation.profile_name or inbound.phone} mandó "
+                + ("un pedido" if inbound.kind == "order" else "un formulario completo"),
+                phone=inbound.phone,
+            )
+            return [Reply(r.say(f"{inbound.kind}_received"))]
+        if inbound.kind in ("audio", "video", "location", "contacts"):
+            return [Reply(r.say(f"{inbound.kind}_received", code=code))]
+        return [Reply(r.say("unsupported_received", code=code))]
 
     # -- free text ---------------------------------------------------------------------------------
 

@@ -5,15 +5,41 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# What a guest can send, as the engine sees it (the channel maps its own types onto these).
+KINDS = (
+    "text",  # free text
+    "choice",  # a tapped button or chosen list row
+    "image",
+    "document",
+    "audio",  # a voice note or an audio file
+    "video",
+    "sticker",
+    "location",
+    "contacts",  # contact cards
+    "reaction",  # an emoji on one of our messages (empty: the reaction was removed)
+    "order",  # a cart from a catalogue
+    "form",  # a completed form (a WhatsApp Flow)
+    "welcome",  # the guest opened the chat for the first time, nothing typed yet
+    "number_changed",  # the guest moved to a new number (`detail["new_phone"]`)
+    "system",  # any other notice from the channel about the guest
+    "unsupported",  # something the channel cannot show us
+)
+# Kinds a person would not answer: a nod with an emoji, a sticker, a notice from the channel.
+QUIET_KINDS = frozenset({"sticker", "reaction", "number_changed", "system"})
+# Only these can be a payment receipt (a photo of the transfer or its PDF).
+RECEIPT_KINDS = frozenset({"image", "document"})
+
 
 @dataclass(frozen=True, slots=True)
 class Inbound:
     phone: str  # E.164
-    text: str = ""
+    text: str = ""  # what the guest wrote: the text, a caption, a tapped title
     choice_id: str | None = None  # the id of a tapped button or chosen list row
     profile_name: str | None = None
-    media: bool = False  # an image, document or other attachment (no text)
+    media: bool = False  # a file that may be a payment receipt (an image or a document)
     media_id: str | None = None  # the channel's id for downloading it
+    kind: str = "text"  # one of KINDS
+    detail: dict[str, Any] = field(default_factory=dict)  # per kind: voice, new_phone, latitude…
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from alojamientos.conversation.messages import KINDS
 from alojamientos.kit.models import Base, TimestampMixin
 
 
@@ -34,6 +35,9 @@ class Conversation(TimestampMixin, Base):
     bot_paused: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_inbound_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The click-to-WhatsApp ad or post the guest last came from (Meta's `referral` object, plus
+    # `received_at`), for the operator: which campaign brought them.
+    referral: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class ConversationMessage(Base):
@@ -42,6 +46,7 @@ class ConversationMessage(Base):
     __tablename__ = "conversation_messages"
     __table_args__ = (
         CheckConstraint("direction IN ('in', 'out')", name="direction_known"),
+        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in KINDS)})", name="kind_known"),
         CheckConstraint(
             "delivery_status IS NULL OR delivery_status IN"
             " ('queued', 'sent', 'delivered', 'read', 'failed', 'shown', 'held')",
@@ -55,6 +60,8 @@ class ConversationMessage(Base):
     )
     direction: Mapped[str] = mapped_column(String(3))
     author: Mapped[str] = mapped_column(String(120))  # guest, bot, operator:<email>
+    # What the guest sent (conversation.messages.KINDS); the bot's and operators' messages are text.
+    kind: Mapped[str] = mapped_column(String(16), server_default=text("'text'"))
     body: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     # WhatsApp message id (wamid): inbound ones are unique, so a redelivered webhook does nothing.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import cast, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.conversation.messages import Reply
@@ -16,6 +16,8 @@ from alojamientos.jobs.queue import enqueue
 from alojamientos.kit.clock import utc_now
 from alojamientos.notifications.alerts import raise_alert
 from alojamientos.notifications.models import OperatorAlert
+from alojamientos.reservations.models import OCCUPYING, Reservation
+from alojamientos.reservations.service import reservation as reservation_service
 
 WHATSAPP_SEND = "whatsapp.send"
 
@@ -66,14 +68,21 @@ class ConversationService:
         *,
         wamid: str | None = None,
         payload: dict[str, Any] | None = None,
+        kind: str = "text",
+        referral: dict[str, Any] | None = None,
     ) -> ConversationMessage | None:
-        """Stores an inbound message; None when this WhatsApp message id was already stored."""
+        """Stores an inbound message; None when this WhatsApp message id was already stored.
+
+        `kind` is one of `messages.KINDS`; `referral`, the ad the message came from, is kept on the
+        conversation (the latest one wins).
+        """
         statement = (
             insert(ConversationMessage)
             .values(
                 conversation_id=conversation.id,
                 direction="in",
                 author="guest",
+                kind=kind,
                 body=body,
                 wamid=wamid,
                 payload=payload or {},
@@ -85,7 +94,84 @@ class ConversationService:
         if message_id is None:
             return None
         conversation.last_inbound_at = utc_now()
+        if referral:
+            conversation.referral = {**referral, "received_at": utc_now().isoformat()}
         return await session.get_one(ConversationMessage, message_id)
+
+    async def change_number(
+        self, session: AsyncSession, conversation: Conversation, new_phone: str | None
+    ) -> Conversation:
+        """The guest moved to `new_phone` (E.164): their thread, bot state and current stays follow.
+
+        WhatsApp tells us with a `user_changed_number` system message from the old number. When the
+        guest already wrote from the new one, the two threads become one (the new number's), keeping
+        the new thread's booking in progress unless it has none. Open holds and confirmed stays get
+        the new number, so reminders and confirmations reach the guest; the operator is told.
+        """
+        old_phone = conversation.phone
+        if new_phone is None or new_phone == old_phone:
+            await self.alert(
+                session,
+                "guest_number_changed",
+                f"{conversation.profile_name or old_phone} cambió su número de WhatsApp,"
+                " pero WhatsApp no nos dijo a cuál",
+                phone=old_phone,
+            )
+            return conversation
+        target = await session.scalar(
+            select(Conversation).where(Conversation.phone == new_phone).with_for_update()
+        )
+        if target is None:
+            conversation.phone = new_phone
+            target = conversation
+        else:
+            await session.execute(
+                update(ConversationMessage)
+                .where(ConversationMessage.conversation_id == conversation.id)
+                .values(conversation_id=target.id)
+            )
+            if not target.context.get("hold_code") and target.state == "idle":
+                target.context, target.state = dict(conversation.context), conversation.state
+            target.profile_name = target.profile_name or conversation.profile_name
+            target.referral = target.referral or conversation.referral
+            target.bot_paused = target.bot_paused or conversation.bot_paused
+            target.paused_at = target.paused_at or conversation.paused_at
+            await session.delete(conversation)
+        await session.flush()
+        # Open alerts about this guest (a handoff, a guest waiting) are resolved by phone later on.
+        await session.execute(
+            update(OperatorAlert)
+            .where(OperatorAlert.resolved_at.is_(None), OperatorAlert.data["phone"].astext == old_phone)
+            .values(data=OperatorAlert.data.op("||")(cast({"phone": new_phone}, JSONB)))
+        )
+        codes = await session.scalars(
+            select(Reservation.code).where(
+                Reservation.guest_phone == old_phone,
+                Reservation.status.in_(OCCUPYING),
+                Reservation.kind == "stay",
+            )
+        )
+        moved = []
+        for code in codes:
+            stay = await reservation_service.get(session, code)
+            await reservation_service.update_guest(
+                session,
+                code,
+                name=stay.guest_name or target.profile_name or "-",
+                phone=new_phone,
+                email=stay.guest_email,
+                actor="guest:whatsapp",
+            )
+            moved.append(code)
+        await self.alert(
+            session,
+            "guest_number_changed",
+            f"{target.profile_name or old_phone} cambió su número de WhatsApp: ahora es {new_phone}",
+            phone=new_phone,
+            old_phone=old_phone,
+            codes=moved,
+        )
+        return target
 
     async def send(
         self,

@@ -10,7 +10,7 @@ from sqlalchemy import case, select, update
 from alojamientos.channels.whatsapp.payloads import STATUS_ORDER, InboundEvent, StatusEvent
 from alojamientos.config import Settings
 from alojamientos.conversation.engine import engine
-from alojamientos.conversation.messages import Inbound
+from alojamientos.conversation.messages import QUIET_KINDS, Inbound
 from alojamientos.conversation.models import Conversation, ConversationMessage
 from alojamientos.conversation.service import conversations
 from alojamientos.db import Database
@@ -28,10 +28,23 @@ DOWNLOAD_MEDIA = "whatsapp.download_media"
 async def store_inbound(db: Database, event: InboundEvent) -> int | None:
     """Commits the message (and a job that guarantees it gets processed); None for a redelivery."""
     async with db.session_scope() as session:
+        # A redelivery must not even open a conversation: after a change of number that would
+        # bring back an empty thread for the old one. The unique wamid still decides races.
+        if await session.scalar(
+            select(ConversationMessage.id).where(ConversationMessage.wamid == event.wamid)
+        ):
+            log.info("whatsapp.inbound.duplicate", extra={"wamid": event.wamid})
+            return None
         conversation = await conversations.open(session, event.inbound.phone, event.inbound.profile_name)
         payload = {"inbound": asdict(event.inbound), "raw": event.raw}
         message = await conversations.record_inbound(
-            session, conversation, event.body, wamid=event.wamid, payload=payload
+            session,
+            conversation,
+            event.body,
+            wamid=event.wamid,
+            payload=payload,
+            kind=event.inbound.kind,
+            referral=event.referral,
         )
         if message is None:
             log.info("whatsapp.inbound.duplicate", extra={"wamid": event.wamid})
@@ -54,13 +67,15 @@ async def process_inbound(db: Database, settings: Settings, message_id: int) -> 
         if message.processed_at is not None:
             return False
         inbound = Inbound(**message.payload["inbound"])
-        if await flags.enabled(session, "whatsapp_auto_replies"):
+        if inbound.kind == "number_changed":  # nothing to say to the old number: follow the guest
+            await conversations.change_number(session, conversation, inbound.detail.get("new_phone"))
+        elif await flags.enabled(session, "whatsapp_auto_replies"):
             turn = await engine.handle(session, inbound, mercadopago=settings.configured("mercadopago"))
             for reply in turn.replies:
                 await conversations.send(session, conversation, reply)
-        else:
+        elif inbound.kind not in QUIET_KINDS:
             await conversations.await_operator(session, conversation)
-        if inbound.media and inbound.media_id:
+        if inbound.media and inbound.media_id:  # an image or document: perhaps a receipt
             await enqueue(
                 session, DOWNLOAD_MEDIA, {"message_id": message.id}, dedupe_key=f"wa-media:{message.id}"
             )
