@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 UV_VERSION := 0.13.9
 UV := $(PYTHON) -m uv
 
-.PHONY: install run test rollback-drill lint bench bench-webhook bench-nlu bench-ical bench-panel services stop
+.PHONY: install run test fuzz rollback-drill lint bench bench-webhook bench-nlu bench-ical bench-panel services stop
 
 .venv/.installed: pyproject.toml uv.lock
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "uv==$(UV_VERSION)"
@@ -22,6 +22,10 @@ test: install
 	@# The panel's browser tests use Playwright's sync API, which holds an event loop of its own:
 	@# they run in their own pytest process, after the rest.
 	scripts/with-services.sh .run/test -- sh -c '.venv/bin/pytest --ignore=tests/admin $(PYTEST_ARGS) && .venv/bin/pytest tests/admin $(PYTEST_ARGS)'
+
+## Generated requests (schemathesis, fixed seed) against a real server: no 5xx, none slower than 1 s
+fuzz: install
+	scripts/with-services.sh .run/test -- .venv/bin/python scripts/fuzz.py $(FUZZ_ARGS)
 
 lint: install
 	.venv/bin/ruff check src tests bench scripts

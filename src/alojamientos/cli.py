@@ -294,21 +294,23 @@ def flags_set(name: str, state: Annotated[str, typer.Argument(help="on or off")]
 def ical_import(
     file_or_url: str,
     accommodation: Annotated[int, typer.Option("--accommodation", help="the unit's id")],
-    source: Annotated[str, typer.Option("--source", help="airbnb, booking, vrbo, google...")],
+    source: Annotated[
+        str, typer.Option("--source", help="the calendar's name: Airbnb, Booking.com, Google, Cabaña 3...")
+    ],
 ) -> None:
     """Replace SOURCE's blocks on that unit with the feed's events (a file, or an http(s) URL)."""
-    import re
     from pathlib import Path
 
     import httpx
 
     from alojamientos.calendar_sync.fetch import FetchError, fetch_feed
     from alojamientos.calendar_sync.ical_import import IcalError
-    from alojamientos.calendar_sync.service import import_bytes
+    from alojamientos.calendar_sync.service import feed_source, import_bytes
     from alojamientos.db import Database
 
-    if not re.fullmatch(r"[a-z0-9_-]{2,40}", source):
-        raise fail("--source must be a short lowercase name such as airbnb or booking", 2)
+    typed, source = source, feed_source(source)
+    if not source:
+        raise fail(f"--source {typed!r} has no letters or digits: name the calendar, e.g. Airbnb", 2)
     cfg = settings()
     is_url = file_or_url.startswith(("http://", "https://"))
 

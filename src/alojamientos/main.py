@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,6 +26,7 @@ from alojamientos.conversation.api import router as conversation_router
 from alojamientos.db import Database
 from alojamientos.errors import AppError
 from alojamientos.jobs.api import router as jobs_router
+from alojamientos.kit.inputs import is_data_exception, reject_unstorable_text
 from alojamientos.observability.health import health
 from alojamientos.observability.logging import RequestIdMiddleware
 from alojamientos.observability.metrics import ERRORS, MetricsMiddleware
@@ -33,6 +35,7 @@ from alojamientos.ops.api import router as flags_router
 from alojamientos.payments.api import public as payment_pages
 from alojamientos.payments.api import router as payments_router
 from alojamientos.payments.webhook import router as mercadopago_router
+from alojamientos.pricing.api import router as pricing_router
 from alojamientos.reservations.api import router as reservations_router
 
 log = logging.getLogger(__name__)
@@ -116,6 +119,17 @@ def _install_error_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        # SQLSTATE class 22 (data exception: a number out of range, text PostgreSQL cannot store) is bad
+        # input that got past validation: the caller's mistake, a 422, but logged and counted, since it
+        # means a bound is missing somewhere.
+        if is_data_exception(exc):
+            ERRORS.labels("http.data_exception").inc()
+            log.warning("http.data_exception", extra={"path": request.url.path, "error": str(exc.orig)})
+            return _error(422, "invalid_input", "a value is outside what can be stored")
+        return await unexpected(request, exc)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         ERRORS.labels("http.unhandled").inc()
@@ -147,6 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url="/docs",
         openapi_url="/openapi.json",
+        dependencies=[Depends(reject_unstorable_text)],
     )
     app.state.settings = settings
     _install_error_handlers(app)
@@ -160,6 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(mercadopago_router)
     app.include_router(payment_pages)
     app.include_router(calendar_router)
+    app.include_router(pricing_router)
 
     @app.get("/api/v1/healthz", tags=["ops"])
     async def healthz(request: Request) -> JSONResponse:

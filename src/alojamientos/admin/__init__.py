@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
@@ -9,6 +10,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message
 
@@ -31,8 +33,12 @@ from alojamientos.admin.labels import DEFAULT_ERROR, error_message
 from alojamientos.admin.templating import STATIC_DIR, render
 from alojamientos.config import Settings
 from alojamientos.errors import AppError
+from alojamientos.kit.inputs import is_data_exception, reject_unstorable_text
+from alojamientos.observability.metrics import ERRORS
 
 __all__ = ["mount_admin"]
+
+log = logging.getLogger(__name__)
 
 
 def _back(request: Request) -> str | None:
@@ -122,6 +128,14 @@ def _install_handlers(admin: FastAPI) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         return render(request, "admin/error.html", {"message": error_message("invalid_input")}, 422)
 
+    @admin.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> Response:
+        if not is_data_exception(exc):
+            raise exc
+        ERRORS.labels("admin.data_exception").inc()
+        log.warning("admin.data_exception", extra={"path": request.url.path, "error": str(exc.orig)})
+        return render(request, "admin/error.html", {"message": error_message("invalid_input")}, 422)
+
     @admin.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = error_message("not_found") if exc.status_code == 404 else DEFAULT_ERROR
@@ -130,7 +144,9 @@ def _install_handlers(admin: FastAPI) -> None:
 
 def mount_admin(app: FastAPI, settings: Settings) -> None:
     """Mounts the panel at /admin; it shares the parent's state (database, Redis, settings)."""
-    admin = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    admin = FastAPI(
+        docs_url=None, redoc_url=None, openapi_url=None, dependencies=[Depends(reject_unstorable_text)]
+    )
     admin.state = app.state  # one lifespan (the parent's) opens the database for both
     _install_handlers(admin)
     admin.include_router(auth.router)

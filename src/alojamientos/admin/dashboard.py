@@ -18,6 +18,7 @@ from alojamientos.admin.templating import render
 from alojamientos.db import SessionDep
 from alojamientos.jobs.models import Job
 from alojamientos.kit.clock import local_today, utc_now
+from alojamientos.kit.inputs import BigId
 from alojamientos.notifications import alerts
 from alojamientos.notifications.models import OperatorAlert
 from alojamientos.pricing.service import payment_gaps, pricing
@@ -132,7 +133,7 @@ async def dashboard(request: Request, session: SessionDep, hecho: str = "", erro
 
 
 @router.post("/avisos/{alert_id}/resolver")
-async def resolve_alert(alert_id: int, session: SessionDep, admin: CurrentAdmin) -> Response:
+async def resolve_alert(alert_id: BigId, session: SessionDep, admin: CurrentAdmin) -> Response:
     """The same as POST /api/v1/alerts/{id}/resolve: off the "needs attention" list."""
     await alerts.resolve_alert(session, alert_id, actor=admin.actor)
     return RedirectResponse(f"{PREFIX}/?hecho=resuelto", status_code=303)

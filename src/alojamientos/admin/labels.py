@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from alojamientos.pricing.service import MAX_HORIZON_DAYS, MAX_STAY_NIGHTS
+
 STATUS = {
     "pre_reserved": "Pre-reserva",
     "confirmed": "Confirmada",
@@ -172,6 +174,18 @@ ERRORS = {
     "too_many_guests": "Son más personas de las que entran en la cabaña.",
     "past_dates": "La fecha de entrada ya pasó.",
     "minimum_stay": "La estadía es más corta que el mínimo de noches para esas fechas.",
+    "empty_stay": "La salida tiene que ser posterior a la entrada.",
+    "stay_too_long": (
+        "La estadía supera el máximo de noches que tomamos (se cambia en Ajustes → Precios y reglas)."
+    ),
+    "beyond_booking_horizon": (
+        "Esas fechas están más adelante de lo que se puede reservar"
+        " (se cambia en Ajustes → Precios y reglas)."
+    ),
+    "invalid_stay_limits": (
+        f"Revisá los límites: de 1 a {MAX_STAY_NIGHTS} noches como máximo, y reservas hasta"
+        f" {MAX_HORIZON_DAYS} días adelante como mucho."
+    ),
     "conversation_not_found": "No hay una conversación con ese teléfono.",
     "invalid_amount": (
         "Revisá el monto: tiene que ser un número mayor que cero, por ejemplo 150.000 o 1500,50."
@@ -202,8 +216,8 @@ ERRORS = {
     "accommodation_exists": "Ya hay una cabaña con ese nombre.",
     "invalid_answer": "Escribí la respuesta antes de guardarla (hasta 1000 caracteres).",
     "invalid_feed": (
-        "Revisá el calendario: un nombre corto en minúsculas (airbnb, booking) y una dirección http"
-        " o https que se pueda abrir desde internet."
+        "Revisá el calendario: un nombre con letras o números (Airbnb, Booking.com) y una dirección"
+        " http o https que se pueda abrir desde internet."
     ),
     "feed_exists": "Esa cabaña ya tiene un calendario con ese nombre.",
     "feed_not_found": "Ese calendario ya no existe.",
@@ -228,6 +242,10 @@ ERRORS = {
         " no hay por dónde reenviarle la confirmación."
     ),
     "invalid_input": "Revisá los datos del formulario.",
+    "invalid_text": (
+        "Un texto tiene un carácter invisible que no se puede guardar (NUL) o es demasiado largo:"
+        " borralo o acortalo y probá de nuevo."
+    ),
     "not_found": "No encontramos lo que buscabas.",
     "receipt_not_found": "Ese comprobante no es de esta reserva.",
     "invalid_house_rules": "Revisá los datos: un nombre, las horas como 14:00 y de 0 a 14 días antes.",
@@ -330,6 +348,7 @@ DONE = {
     "cabana": "Listo: guardamos los datos de la cabaña.",
     "reservas-pagos": "Listo: guardamos los plazos y los textos para los huéspedes.",
     "complejo": "Listo: guardamos los datos del complejo.",
+    "estadias": "Listo: guardamos el largo máximo de las estadías y hasta cuándo se puede reservar.",
     "temporada": "Listo: la temporada vale para las próximas cotizaciones.",
     "temporada-borrada": "Listo: borramos la temporada.",
     "respuesta": "Listo: el bot ya usa la respuesta nueva.",

@@ -21,6 +21,7 @@ from alojamientos.conversation.service import conversations
 from alojamientos.db import SessionDep
 from alojamientos.errors import AppError, NotFound
 from alojamientos.kit.clock import local_today
+from alojamientos.kit.inputs import BigId
 from alojamientos.notifications import service as notification_service
 from alojamientos.notifications.service import (
     RESEND_CONFIRMATION,
@@ -197,7 +198,7 @@ IF_UNCOVERED: dict[str, IfUncovered] = {"mantener": "keep_confirmed", "pre-reser
 
 
 @router.get("/{code}/comprobantes/{receipt_id}")
-async def receipt(code: str, receipt_id: int, session: SessionDep) -> Response:
+async def receipt(code: str, receipt_id: BigId, session: SessionDep) -> Response:
     """A file the guest sent over WhatsApp (a transfer receipt), to check before recording the payment."""
     found = await reservation_service.get(session, code)
     attachment = await session.get(Attachment, receipt_id)

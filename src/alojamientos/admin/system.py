@@ -21,6 +21,7 @@ from alojamientos.errors import NotFound
 from alojamientos.jobs.models import JOB_STATUSES, Job
 from alojamientos.jobs.queue import retry_dead
 from alojamientos.kit.clock import utc_now
+from alojamientos.kit.inputs import BigId
 from alojamientos.observability.health import health
 from alojamientos.ops.backup import offsite
 from alojamientos.ops.backup.archive import BackupInfo, list_backups
@@ -156,7 +157,7 @@ async def system_page(request: Request, session: SessionDep, hecho: str = "", er
 
 
 @router.post("/tareas/{job_id}/reintentar")
-async def retry_job(job_id: int, session: SessionDep, admin: CurrentAdmin) -> Response:
+async def retry_job(job_id: BigId, session: SessionDep, admin: CurrentAdmin) -> Response:
     """The same as POST /api/v1/jobs/{id}/retry: back to the queue, due now, with fresh attempts."""
     await retry_dead(session, job_id, actor=admin.actor)
     return RedirectResponse(f"{PREFIX}/sistema?hecho=reintentada", status_code=303)

@@ -19,6 +19,7 @@ from alojamientos.calendar_sync.ical_export import export_calendar, export_url
 from alojamientos.calendar_sync.models import IcalFeed
 from alojamientos.db import SessionDep
 from alojamientos.errors import NotFound
+from alojamientos.kit.inputs import BigId, Id
 from alojamientos.reservations.models import OCCUPYING, Accommodation, Reservation
 from alojamientos.reservations.service import reservation as reservation_service
 
@@ -29,7 +30,10 @@ class FeedIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(
-        min_length=2, max_length=40, pattern=r"^[a-z0-9_-]+$", description="airbnb, booking, vrbo..."
+        min_length=1,
+        max_length=80,
+        description="the calendar's name as you call it (Airbnb, Booking.com, Cabaña 3); stored as a key"
+        " (airbnb, booking, cabana-3), which `source` shows",
     )
     url: str = Field(min_length=8, max_length=2000)
 
@@ -70,7 +74,7 @@ class SyncOut(BaseModel):
 
 @router.post("/accommodations/{accommodation_id}/feeds", status_code=201, response_model=FeedOut)
 async def register_feed(
-    accommodation_id: int, body: FeedIn, request: Request, session: SessionDep, operator: CurrentOperator
+    accommodation_id: Id, body: FeedIn, request: Request, session: SessionDep, operator: CurrentOperator
 ) -> IcalFeed:
     return await calendar_service.register_feed(
         session, request.app.state.settings, accommodation_id, body.name, body.url
@@ -78,13 +82,15 @@ async def register_feed(
 
 
 @router.get("/accommodations/{accommodation_id}/feeds", response_model=list[FeedOut])
-async def list_feeds(accommodation_id: int, session: SessionDep, operator: CurrentOperator) -> list[IcalFeed]:
+async def list_feeds(accommodation_id: Id, session: SessionDep, operator: CurrentOperator) -> list[IcalFeed]:
     query = select(IcalFeed).where(IcalFeed.accommodation_id == accommodation_id).order_by(IcalFeed.id)
     return list(await session.scalars(query))
 
 
 @router.post("/feeds/{feed_id}/sync", response_model=SyncOut)
-async def sync_now(feed_id: int, request: Request, session: SessionDep, operator: CurrentOperator) -> SyncOut:
+async def sync_now(
+    feed_id: BigId, request: Request, session: SessionDep, operator: CurrentOperator
+) -> SyncOut:
     await calendar_service.get_feed(session, feed_id)
     result = await calendar_service.sync_now(request.app.state.db, request.app.state.settings, feed_id)
     return SyncOut(
@@ -94,7 +100,7 @@ async def sync_now(feed_id: int, request: Request, session: SessionDep, operator
 
 
 @router.delete("/feeds/{feed_id}", status_code=204)
-async def remove_feed(feed_id: int, session: SessionDep, operator: CurrentOperator) -> Response:
+async def remove_feed(feed_id: BigId, session: SessionDep, operator: CurrentOperator) -> Response:
     """Stops importing; the feed's blocks go with it (the dates are freed here)."""
     await calendar_service.remove_feed(session, feed_id)
     return Response(status_code=204)
@@ -102,7 +108,7 @@ async def remove_feed(feed_id: int, session: SessionDep, operator: CurrentOperat
 
 @router.post("/accommodations/{accommodation_id}/ical-token", response_model=dict[str, str])
 async def rotate_token(
-    accommodation_id: int, request: Request, session: SessionDep, operator: CurrentOperator
+    accommodation_id: Id, request: Request, session: SessionDep, operator: CurrentOperator
 ) -> dict[str, str]:
     """A new secret for the unit's export URL; channels holding the old URL stop getting updates."""
     unit = await reservation_service.accommodation(session, accommodation_id)
@@ -112,7 +118,10 @@ async def rotate_token(
 
 @router.get("/ical/{accommodation_id}.ics", response_class=Response, include_in_schema=True)
 async def export(
-    accommodation_id: int, request: Request, session: SessionDep, token: Annotated[str, Query()] = ""
+    accommodation_id: Id,
+    request: Request,
+    session: SessionDep,
+    token: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
     unit = await session.get(Accommodation, accommodation_id)
     if unit is None or not token or not hmac.compare_digest(unit.ical_token.encode(), token.encode()):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -36,6 +35,7 @@ from alojamientos.config import Settings
 from alojamientos.db import Database
 from alojamientos.errors import Conflict, InvalidInput, NotFound
 from alojamientos.kit.clock import local_today, utc_now
+from alojamientos.kit.inputs import slug
 from alojamientos.notifications.alerts import raise_alert, resolve_alert
 from alojamientos.notifications.models import OperatorAlert
 from alojamientos.pricing.service import pricing
@@ -95,8 +95,19 @@ async def get_or_create_feed(
     return feed
 
 
-FEED_NAME = re.compile(r"[a-z0-9_-]{2,40}")
 MAX_FEED_URL = 2000
+# Channels whose feeds become their own reservation source (see `reservation_source`) or are common.
+CHANNELS = ("airbnb", "booking", "vrbo", "google", "expedia")
+
+
+def feed_source(name: str) -> str:
+    """The key a feed is stored under, from its name as the operator types it: "Airbnb" → "airbnb",
+    "Booking.com" → "booking", "Cabaña 3" → "cabana-3"; "" when the name has no letters or digits."""
+    key = slug(name)
+    for suffix in ("-com-ar", "-com"):  # a channel named by its web address
+        if key.endswith(suffix) and key.removesuffix(suffix) in CHANNELS:
+            return key.removesuffix(suffix)
+    return key
 
 
 class InvalidFeed(InvalidInput):
@@ -117,8 +128,9 @@ async def register_feed(
     """A URL feed to import into one unit: http(s), public (SSRF), one per (unit, source)."""
     await reservation_service.accommodation(session, accommodation_id)
     url = url.strip()
-    if not FEED_NAME.fullmatch(source):
-        raise InvalidFeed(f"{source!r}: use 2 to 40 lowercase letters, digits, - or _", field="name")
+    typed, source = source, feed_source(source)
+    if not source:
+        raise InvalidFeed(f"{typed!r}: name the calendar with letters or digits, e.g. Airbnb", field="name")
     if not 8 <= len(url) <= MAX_FEED_URL:
         raise InvalidFeed("the URL is too short or too long", field="url")
     try:

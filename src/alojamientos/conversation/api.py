@@ -15,6 +15,7 @@ from alojamientos.conversation.models import BotAnswer, Conversation, Conversati
 from alojamientos.conversation.service import conversations
 from alojamientos.db import SessionDep
 from alojamientos.errors import InvalidInput
+from alojamientos.kit.inputs import BigId
 from alojamientos.kit.phone import InvalidPhone, to_e164
 from alojamientos.notifications import alerts
 from alojamientos.notifications.models import OperatorAlert
@@ -138,7 +139,14 @@ async def list_answers(session: SessionDep, operator: CurrentOperator) -> list[B
 
 @router.put("/bot/answers/{topic}", response_model=AnswerOut)
 async def put_answer(
-    topic: Annotated[str, Path(pattern=r"^[a-z_]{2,40}$")],
+    topic: Annotated[
+        str,
+        Path(
+            max_length=80,
+            description="the topic as you name it (Wi-Fi, Mascotas, Ubicación); the bot answers from "
+            "servicios, wifi, mascotas, estacionamiento, ubicacion and checkin",
+        ),
+    ],
     body: AnswerIn,
     session: SessionDep,
     operator: CurrentOperator,
@@ -157,5 +165,5 @@ async def list_alerts(
 
 
 @router.post("/alerts/{alert_id}/resolve", response_model=AlertOut)
-async def resolve_alert(alert_id: int, session: SessionDep, operator: CurrentOperator) -> OperatorAlert:
+async def resolve_alert(alert_id: BigId, session: SessionDep, operator: CurrentOperator) -> OperatorAlert:
     return await alerts.resolve_alert(session, alert_id, actor=f"operator:{operator.email}")

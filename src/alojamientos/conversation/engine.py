@@ -206,7 +206,8 @@ class ConversationEngine:
         for intent in QUESTION_INTENTS:
             if intent in intents and not (intent == "price" and self._stay_known(ctx)):
                 replies.append(await self._answer(session, ctx, intent, text))
-        wants_stay = changed or intents & {"availability", "reserve", "modify"}
+        # "¿podés ofrecer 31 noches?": a length alone is a stay question too (answered with the limits).
+        wants_stay = changed or parsed.nights or intents & {"availability", "reserve", "modify"}
         if "price" in intents and self._stay_known(ctx):
             wants_stay = True
         if vague:
@@ -301,6 +302,15 @@ class ConversationEngine:
         if check_in and check_out and check_out <= check_in:
             ctx.data.update(check_in=None, check_out=None)
             return [Reply(r.say("bad_range"))]
+        limits = await pricing.stay_limits(session)
+        asked = (check_out - check_in).days if check_in and check_out else nights
+        if asked and asked > limits.max_nights:
+            ctx.data.update(check_out=None, nights=None)
+            return [Reply(r.say("stay_too_long", nights=asked, max_nights=limits.max_nights))]
+        last = limits.last_check_out(ctx.today)
+        if (check_in and check_in >= last) or (check_out and check_out > last):
+            ctx.data.update(check_in=None, check_out=None)
+            return [Reply(r.say("beyond_horizon", last=last))]
         if not check_in and not check_out:
             return await self._ask(
                 session, ctx, "dates", Reply(r.say("ask_dates" if guests else "ask_everything"))
@@ -390,10 +400,11 @@ class ConversationEngine:
         self, session: AsyncSession, ctx: Ctx, check_in: date, check_out: date, guests: int
     ) -> list[tuple[date, date, int, Any]]:
         nights = check_out - check_in
+        limits = await pricing.stay_limits(session)
         found = []
         for shift in ALTERNATIVE_SHIFTS:
             start = check_in + timedelta(days=shift)
-            if start < ctx.today:
+            if start < ctx.today or start + nights > limits.last_check_out(ctx.today):
                 continue
             offers = await reservation_service.availability(session, start, start + nights, guests)
             if offers:

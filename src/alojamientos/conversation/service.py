@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import cast, select, update
@@ -14,6 +13,7 @@ from alojamientos.conversation.models import BotAnswer, Conversation, Conversati
 from alojamientos.errors import InvalidInput, NotFound
 from alojamientos.jobs.queue import enqueue
 from alojamientos.kit.clock import utc_now
+from alojamientos.kit.inputs import key_for
 from alojamientos.notifications.alerts import raise_alert
 from alojamientos.notifications.models import OperatorAlert
 from alojamientos.reservations.models import OCCUPYING, Reservation
@@ -22,7 +22,8 @@ from alojamientos.reservations.service import reservation as reservation_service
 WHATSAPP_SEND = "whatsapp.send"
 
 
-ANSWER_TOPIC = re.compile(r"[a-z_]{2,40}")
+# The topics the bot answers from (conversation.engine); others can be stored for later.
+ANSWER_TOPICS = ("servicios", "wifi", "mascotas", "estacionamiento", "ubicacion", "checkin")
 MAX_ANSWER_LENGTH = 1000
 
 
@@ -275,10 +276,16 @@ class ConversationService:
         return list(await session.scalars(select(BotAnswer).order_by(BotAnswer.topic)))
 
     async def set_answer(self, session: AsyncSession, topic: str, text: str) -> BotAnswer:
-        """What the bot says about `topic` from the next message on (created if the topic is new)."""
+        """What the bot says about `topic` from the next message on (created if the topic is new).
+
+        `topic` as the operator names it: "Wi-Fi" → wifi, "Ubicación" → ubicacion, "Check-in" → checkin.
+        """
         text = text.strip()
-        if not ANSWER_TOPIC.fullmatch(topic):
-            raise InvalidAnswer(f"{topic!r} is not a topic name", field="topic")
+        typed, topic = topic, key_for(topic, ANSWER_TOPICS)
+        if not topic:
+            raise InvalidAnswer(
+                f"{typed!r}: name the topic with letters, e.g. {', '.join(ANSWER_TOPICS)}", field="topic"
+            )
         if not 1 <= len(text) <= MAX_ANSWER_LENGTH:
             raise InvalidAnswer(f"an answer needs 1 to {MAX_ANSWER_LENGTH} characters", field="text")
         answer = await session.get(BotAnswer, topic)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
@@ -13,6 +13,7 @@ from alojamientos.auth.deps import CurrentOperator
 from alojamientos.db import SessionDep
 from alojamientos.jobs.models import Job
 from alojamientos.jobs.queue import retry_dead
+from alojamientos.kit.inputs import BigId
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 
@@ -35,7 +36,7 @@ class JobOut(BaseModel):
 async def list_jobs(
     session: SessionDep,
     operator: CurrentOperator,
-    status: Annotated[str, Query(pattern="^(pending|running|done|dead|held)$")] = "dead",
+    status: Literal["pending", "running", "done", "dead", "held"] = "dead",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[Job]:
     query = select(Job).where(Job.status == status).order_by(Job.id.desc()).limit(limit)
@@ -43,6 +44,6 @@ async def list_jobs(
 
 
 @router.post("/{job_id}/retry", response_model=JobOut)
-async def retry(job_id: int, session: SessionDep, operator: CurrentOperator) -> Job:
+async def retry(job_id: BigId, session: SessionDep, operator: CurrentOperator) -> Job:
     """A dead job goes back to the queue with a fresh set of attempts."""
     return await retry_dead(session, job_id, actor=f"operator:{operator.email}")

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from alojamientos.config import INTEGRATIONS, Settings
 from alojamientos.errors import NotFound
 from alojamientos.kit.clock import utc_now
+from alojamientos.kit.inputs import key_for
 from alojamientos.ops.models import FeatureFlag, FlagChange
 
 CACHE_SECONDS = 5.0
@@ -69,15 +70,18 @@ class FlagService:
     def __init__(self) -> None:
         self._cache: dict[str, tuple[bool, float]] = {}
 
-    def _spec(self, name: str) -> FlagSpec:
-        if name not in FLAGS:
+    def _key(self, name: str) -> str:
+        """The flag `name` means, as typed: "Mercado Pago" → mercadopago, "iCal sync" → ical_sync."""
+        key = name if name in FLAGS else key_for(name, FLAGS)
+        if key not in FLAGS:
             raise UnknownFlag(
                 f"unknown flag {name!r}; known: {', '.join(sorted(FLAGS))}", known=sorted(FLAGS)
             )
-        return FLAGS[name]
+        return key
 
     async def enabled(self, session: AsyncSession, name: str) -> bool:
-        spec = self._spec(name)
+        name = self._key(name)
+        spec = FLAGS[name]
         cached = self._cache.get(name)
         if cached and cached[1] > time.monotonic():
             return cached[0]
@@ -94,7 +98,8 @@ class FlagService:
         ]
 
     async def set(self, session: AsyncSession, name: str, enabled: bool, *, actor: str) -> FeatureFlag:
-        spec = self._spec(name)
+        name = self._key(name)
+        spec = FLAGS[name]
         now = utc_now()
         await session.execute(
             insert(FeatureFlag)

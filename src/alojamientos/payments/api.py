@@ -16,6 +16,7 @@ from alojamientos.auth.deps import CurrentOperator
 from alojamientos.conversation.format import fecha
 from alojamientos.db import SessionDep
 from alojamientos.errors import NotFound
+from alojamientos.kit.inputs import BigId
 from alojamientos.payments.models import Attachment, Payment
 from alojamientos.payments.service import MAX_AMOUNT, MAX_REASON, IfUncovered, payments
 from alojamientos.reservations.models import Accommodation, Reservation
@@ -212,7 +213,9 @@ async def list_attachments(code: str, session: SessionDep, operator: CurrentOper
 
 
 @router.get("/attachments/{attachment_id}", response_class=Response)
-async def download_attachment(attachment_id: int, session: SessionDep, operator: CurrentOperator) -> Response:
+async def download_attachment(
+    attachment_id: BigId, session: SessionDep, operator: CurrentOperator
+) -> Response:
     found = await session.get(Attachment, attachment_id)
     if found is None:
         raise NotFound(f"there is no attachment {attachment_id}")

@@ -33,6 +33,7 @@ class PriceSettings(TimestampMixin, Base):
         CheckConstraint(
             "hold_minutes_mercadopago > 0 and hold_hours_transfer > 0", name="hold_windows_positive"
         ),
+        CheckConstraint("max_nights >= 1 and booking_horizon_days >= 1", name="stay_limits_positive"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, server_default=text("1"))
@@ -49,6 +50,9 @@ class PriceSettings(TimestampMixin, Base):
     bank_transfer_details: Mapped[str] = mapped_column(Text, server_default=text("''"))
     checkin_instructions_days_before: Mapped[int] = mapped_column(Integer, server_default=text("1"))
     complex_name: Mapped[str] = mapped_column(String(120), server_default=text("'las cabañas'"))
+    # The longest stay, and how many days ahead of today a stay may end (API, panel and chat alike).
+    max_nights: Mapped[int] = mapped_column(Integer, server_default=text("60"))
+    booking_horizon_days: Mapped[int] = mapped_column(Integer, server_default=text("730"))
 
 
 class Season(TimestampMixin, Base):

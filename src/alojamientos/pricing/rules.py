@@ -49,6 +49,30 @@ class SeasonRule:
 
 
 @dataclass(frozen=True, slots=True)
+class StayLimits:
+    """The operator's bounds on any stay: at most `max_nights`, ending no later than `horizon_days` after
+    today. Checked before anything is priced, so no request makes us price thousands of nights."""
+
+    max_nights: int = 60
+    horizon_days: int = 730
+
+    def last_check_out(self, today: date) -> date:
+        return today + timedelta(days=self.horizon_days)
+
+    def problem(self, check_in: date, check_out: date, today: date) -> str | None:
+        """None for a bookable stay, else why not: `past`, `empty`, `too_long` or `beyond_horizon`."""
+        if check_in < today:
+            return "past"
+        if check_out <= check_in:
+            return "empty"
+        if (check_out - check_in).days > self.max_nights:
+            return "too_long"
+        if check_out > self.last_check_out(today):
+            return "beyond_horizon"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
 class PricingRules:
     weekend_multiplier: Decimal = Decimal("1")
     extra_guest_fee: Decimal = Decimal("0")

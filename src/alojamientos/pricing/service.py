@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.errors import InvalidInput, NotFound
 from alojamientos.pricing.models import PriceSettings, Season
-from alojamientos.pricing.rules import PricingRules, SeasonRule
+from alojamientos.pricing.rules import PricingRules, SeasonRule, StayLimits
 
 
 @lru_cache(maxsize=1)
@@ -47,6 +47,13 @@ class SeasonNotFound(NotFound):
 
 MAX_POLICY_TEXT = 4000
 MAX_MIN_NIGHTS = 60
+# The widest limits an operator can set: a stay of a year, booked up to five years ahead.
+MAX_STAY_NIGHTS = 365
+MAX_HORIZON_DAYS = 5 * 366
+
+
+class InvalidStayLimits(InvalidInput):
+    code = "invalid_stay_limits"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +117,25 @@ class PricingService:
         policy.hold_minutes_mercadopago = hold_minutes_mercadopago
         policy.hold_hours_transfer = hold_hours_transfer
         policy.cancellation_policy, policy.bank_transfer_details = texts
+        await session.flush()
+        return policy
+
+    async def stay_limits(self, session: AsyncSession) -> StayLimits:
+        policy = await self.settings(session)
+        return StayLimits(max_nights=policy.max_nights, horizon_days=policy.booking_horizon_days)
+
+    async def update_stay_limits(
+        self, session: AsyncSession, *, max_nights: int, booking_horizon_days: int
+    ) -> PriceSettings:
+        """The longest stay and how many days ahead a stay may end; applied by the API, panel and chat."""
+        if not 1 <= max_nights <= MAX_STAY_NIGHTS:
+            raise InvalidStayLimits(f"max_nights must be 1..{MAX_STAY_NIGHTS}", field="max_nights")
+        if not 1 <= booking_horizon_days <= MAX_HORIZON_DAYS:
+            raise InvalidStayLimits(
+                f"booking_horizon_days must be 1..{MAX_HORIZON_DAYS}", field="booking_horizon_days"
+            )
+        policy = await self.settings(session)
+        policy.max_nights, policy.booking_horizon_days = max_nights, booking_horizon_days
         await session.flush()
         return policy
 

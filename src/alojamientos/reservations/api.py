@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request
 from sqlalchemy import select
@@ -10,6 +10,7 @@ from alojamientos.auth.deps import CurrentOperator
 from alojamientos.calendar_sync.ical_export import export_url
 from alojamientos.db import SessionDep
 from alojamientos.errors import InvalidInput
+from alojamientos.kit.inputs import INT4_MAX
 from alojamientos.kit.queries import count_of
 from alojamientos.notifications import service as notification_service
 from alojamientos.ops.flags import flags
@@ -22,6 +23,7 @@ from alojamientos.reservations.models import (
     ReservationStatus,
 )
 from alojamientos.reservations.schemas import (
+    MAX_GUESTS,
     AccommodationCreate,
     AccommodationOut,
     AgreedPriceIn,
@@ -97,7 +99,7 @@ async def availability(
     operator: CurrentOperator,
     check_in: date,
     check_out: date,
-    guests: Annotated[int, Query(ge=1, le=50)],
+    guests: Annotated[int, Query(ge=1, le=MAX_GUESTS)],
 ) -> AvailabilityOut:
     _range_or_422(check_in, check_out, "check_in..check_out")
     offers = await reservation_service.availability(session, check_in, check_out, guests)
@@ -204,11 +206,11 @@ async def list_reservations(
     session: SessionDep,
     operator: CurrentOperator,
     status: ReservationStatus | None = None,
-    kind: Annotated[str, Query(pattern="^(stay|block|all)$")] = "stay",
+    kind: Literal["stay", "block", "all"] = "stay",
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: date | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT4_MAX)] = 0,
 ) -> ReservationList:
     if from_ and to:
         _range_or_422(from_, to, "from..to")

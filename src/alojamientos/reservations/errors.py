@@ -100,3 +100,21 @@ class PaymentMethodUnavailable(InvalidInput):
     """A hold whose payment method cannot work (Mercado Pago not configured, or its flag off)."""
 
     code = "payment_method_unavailable"
+
+
+class EmptyStay(InvalidInput):
+    """Check-out on or before check-in."""
+
+    code = "empty_stay"
+
+
+class StayTooLong(InvalidInput):
+    """Longer than the operator's maximum number of nights (Ajustes → Precios y reglas)."""
+
+    code = "stay_too_long"
+
+
+class BeyondHorizon(InvalidInput):
+    """Ends later than the operator's booking horizon allows (Ajustes → Precios y reglas)."""
+
+    code = "beyond_booking_horizon"

@@ -11,9 +11,11 @@ from pydantic import (
     EmailStr,
     Field,
     PlainSerializer,
+    StringConstraints,
     model_validator,
 )
 
+from alojamientos.kit.inputs import Id
 from alojamientos.kit.phone import InvalidPhone, to_e164
 
 Money = Annotated[Decimal, PlainSerializer(lambda d: str(d), return_type=str, when_used="json")]
@@ -26,9 +28,13 @@ def _e164(value: str) -> str:
         raise ValueError(str(exc)) from exc
 
 
-Phone = Annotated[str, AfterValidator(_e164)]
+Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_e164)]
 
 MAX_PHOTOS = 30
+MAX_GUESTS = 50  # the largest unit takes at most this many (reservations.service MAX_CAPACITY)
+LONG_TEXT = 5000  # descriptions, instructions, notes
+Guests = Annotated[int, Field(ge=1, le=MAX_GUESTS)]
+Amenity = Annotated[str, StringConstraints(max_length=80)]
 
 
 def photo_url(value: str) -> str:
@@ -64,13 +70,13 @@ class AccommodationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=120)
-    capacity: int = Field(ge=1, le=50)
+    capacity: int = Field(ge=1, le=MAX_GUESTS)
     base_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
-    base_occupancy: int | None = Field(default=None, ge=1)
-    description: str = ""
-    amenities: list[str] = []
+    base_occupancy: int | None = Field(default=None, ge=1, le=MAX_GUESTS)
+    description: str = Field(default="", max_length=LONG_TEXT)
+    amenities: list[Amenity] = Field(default=[], max_length=50)
     photos: list[PhotoUrl] = Field(default=[], max_length=MAX_PHOTOS)
-    check_in_instructions: str = ""
+    check_in_instructions: str = Field(default="", max_length=LONG_TEXT)
     active: bool = True
 
     @model_validator(mode="after")
@@ -114,8 +120,8 @@ class NightOut(BaseModel):
 
 
 class QuoteRequest(Stay):
-    accommodation_id: int
-    guests: int = Field(ge=1)
+    accommodation_id: Id
+    guests: Guests
 
 
 class QuoteOut(BaseModel):
@@ -189,14 +195,14 @@ class PriceRequest(BaseModel):
 class ReservationCreate(Stay):
     model_config = ConfigDict(extra="forbid")
 
-    accommodation_id: int
-    guests: int = Field(ge=1)
+    accommodation_id: Id
+    guests: Guests
     guest_name: str = Field(min_length=1, max_length=200)
     guest_phone: Phone
     guest_email: EmailStr | None = None
     status: Literal["pre_reserved", "confirmed"] = "pre_reserved"
     payment_method: Literal["mercadopago", "transfer"] = "transfer"
-    notes: str = ""
+    notes: str = Field(default="", max_length=LONG_TEXT)
     agreed_price: AgreedPriceIn | None = None
     # Book past the complex's stay rules (minimum nights…), and why; recorded in the events.
     override_reason: str | None = Field(default=None, min_length=1, max_length=500)

@@ -15,7 +15,7 @@ from alojamientos.db import SessionDep
 from alojamientos.errors import AppError
 
 router = APIRouter()
-Topic = Annotated[str, Path(pattern=r"^[a-z_]{2,40}$")]
+Topic = Annotated[str, Path(max_length=80)]
 
 
 async def _page(

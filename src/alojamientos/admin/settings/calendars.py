@@ -17,6 +17,7 @@ from alojamientos.calendar_sync.ical_export import export_url
 from alojamientos.calendar_sync.models import IcalFeed
 from alojamientos.db import SessionDep
 from alojamientos.errors import AppError
+from alojamientos.kit.inputs import BigId, Id
 from alojamientos.reservations.models import Accommodation
 
 router = APIRouter()
@@ -49,17 +50,16 @@ async def calendars_page(request: Request, session: SessionDep, hecho: str = "",
 
 @router.post("/calendarios/{unit_id}")
 async def add_feed(
-    unit_id: int,
+    unit_id: Id,
     request: Request,
     session: SessionDep,
     admin: CurrentAdmin,
     nombre: Annotated[str, Form(max_length=200)] = "",
     url: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    source = nombre.strip().lower()
     try:
         async with session.begin_nested():  # a refusal undoes only this
-            await calendar_service.register_feed(session, request.app.state.settings, unit_id, source, url)
+            await calendar_service.register_feed(session, request.app.state.settings, unit_id, nombre, url)
     except AppError as exc:
         typed = {"unit": str(unit_id), "nombre": nombre, "url": url}
         return await _page(request, session, typed, error=exc)
@@ -67,7 +67,7 @@ async def add_feed(
 
 
 @router.post("/calendarios/feeds/{feed_id}/sincronizar")
-async def sync_feed(feed_id: int, request: Request, session: SessionDep, admin: CurrentAdmin) -> Response:
+async def sync_feed(feed_id: BigId, request: Request, session: SessionDep, admin: CurrentAdmin) -> Response:
     """What the API's sync endpoint does; a failure is stored on the feed and shown next to it."""
     await calendar_service.get_feed(session, feed_id)
     result = await calendar_service.sync_now(request.app.state.db, request.app.state.settings, feed_id)
@@ -77,6 +77,6 @@ async def sync_feed(feed_id: int, request: Request, session: SessionDep, admin: 
 
 
 @router.post("/calendarios/feeds/{feed_id}/quitar")
-async def remove_feed(feed_id: int, session: SessionDep, admin: CurrentAdmin) -> Response:
+async def remove_feed(feed_id: BigId, session: SessionDep, admin: CurrentAdmin) -> Response:
     await calendar_service.remove_feed(session, feed_id)
     return done("/calendarios", "calendario-quitado")

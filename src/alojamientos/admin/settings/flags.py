@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -32,7 +32,7 @@ async def set_flag(
     name: str,
     session: SessionDep,
     admin: CurrentAdmin,
-    estado: Annotated[str, Form(pattern="^(prender|apagar)$")],
+    estado: Annotated[Literal["prender", "apagar"], Form()],
 ) -> Response:
     enabled = estado == "prender"
     await flags.set(session, name, enabled, actor=admin.actor)

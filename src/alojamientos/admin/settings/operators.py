@@ -13,6 +13,7 @@ from alojamientos.admin.settings._common import done, page
 from alojamientos.auth.service import MIN_PASSWORD_LENGTH, auth
 from alojamientos.db import SessionDep
 from alojamientos.errors import AppError
+from alojamientos.kit.inputs import Id
 
 router = APIRouter()
 
@@ -54,12 +55,12 @@ async def add_operator(
 
 
 @router.post("/operadores/{operator_id}/desactivar")
-async def deactivate(operator_id: int, session: SessionDep, admin: CurrentAdmin) -> Response:
+async def deactivate(operator_id: Id, session: SessionDep, admin: CurrentAdmin) -> Response:
     await auth.set_active(session, operator_id, False, by=admin.operator_id)
     return done("/operadores", "desactivado")
 
 
 @router.post("/operadores/{operator_id}/reactivar")
-async def reactivate(operator_id: int, session: SessionDep, admin: CurrentAdmin) -> Response:
+async def reactivate(operator_id: Id, session: SessionDep, admin: CurrentAdmin) -> Response:
     await auth.set_active(session, operator_id, True, by=admin.operator_id)
     return done("/operadores", "reactivado")

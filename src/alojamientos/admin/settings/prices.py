@@ -18,11 +18,15 @@ from alojamientos.admin.forms import parse_amount, parse_date
 from alojamientos.admin.settings._common import done, number, page, text, whole
 from alojamientos.db import SessionDep
 from alojamientos.errors import AppError
+from alojamientos.kit.inputs import Id
 from alojamientos.pricing.service import (
+    MAX_HORIZON_DAYS,
     MAX_MIN_NIGHTS,
+    MAX_STAY_NIGHTS,
     InvalidHoldWindow,
     InvalidHouseRules,
     InvalidSeason,
+    InvalidStayLimits,
     NewSeason,
     payment_gaps,
     pricing,
@@ -83,6 +87,7 @@ async def _page(
     season: SeasonForm | None = None,
     booking: dict[str, str] | None = None,
     house: dict[str, str] | None = None,
+    stay: dict[str, str] | None = None,
     **kwargs: object,
 ) -> Response:
     units = list(await session.scalars(select(Accommodation).order_by(Accommodation.name)))
@@ -107,6 +112,10 @@ async def _page(
             "salida": f"{policy.check_out_time:%H:%M}",
             "dias": str(policy.checkin_instructions_days_before),
         },
+        "stay_form": stay
+        or {"max_noches": str(policy.max_nights), "horizonte": str(policy.booking_horizon_days)},
+        "max_stay_nights": MAX_STAY_NIGHTS,
+        "max_horizon_days": MAX_HORIZON_DAYS,
         "seasons": await pricing.seasons(session),
         "season_form": asdict(season or SeasonForm()),
     }
@@ -168,6 +177,28 @@ async def set_booking_policy(
     return done("/precios", "reservas-pagos")
 
 
+@router.post("/precios/estadias")
+async def set_stay_limits(
+    request: Request,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    max_noches: Annotated[str, Form(max_length=6)] = "",
+    horizonte: Annotated[str, Form(max_length=6)] = "",
+) -> Response:
+    try:
+        async with session.begin_nested():  # a refusal undoes only this
+            await pricing.update_stay_limits(
+                session,
+                max_nights=whole(max_noches, 1, MAX_STAY_NIGHTS, InvalidStayLimits),
+                booking_horizon_days=whole(horizonte, 1, MAX_HORIZON_DAYS, InvalidStayLimits),
+            )
+    except AppError as exc:
+        return await _page(
+            request, session, stay={"max_noches": max_noches, "horizonte": horizonte}, error=exc
+        )
+    return done("/precios", "estadias")
+
+
 def _clock(raw: str) -> time:
     """`14:00` or `9:30` from a time input."""
     try:
@@ -217,6 +248,6 @@ async def add_season(
 
 
 @router.post("/temporadas/{season_id}/borrar")
-async def delete_season(season_id: int, session: SessionDep, admin: CurrentAdmin) -> Response:
+async def delete_season(season_id: Id, session: SessionDep, admin: CurrentAdmin) -> Response:
     await pricing.delete_season(session, season_id)
     return done("/precios", "temporada-borrada")

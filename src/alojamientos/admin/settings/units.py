@@ -16,6 +16,7 @@ from alojamientos.admin.settings._common import done, page, text, whole
 from alojamientos.conversation.format import pesos
 from alojamientos.db import SessionDep
 from alojamientos.errors import AppError
+from alojamientos.kit.inputs import Id
 from alojamientos.reservations.errors import InvalidAccommodation
 from alojamientos.reservations.models import Accommodation
 from alojamientos.reservations.service import MAX_CAPACITY, UnitFields
@@ -118,14 +119,14 @@ async def create_unit(
 
 @router.get("/cabanas/{unit_id}")
 async def unit_page(
-    unit_id: int, request: Request, session: SessionDep, hecho: str = "", error: str = ""
+    unit_id: Id, request: Request, session: SessionDep, hecho: str = "", error: str = ""
 ) -> Response:
     return await _edit_page(request, session, unit_id, hecho=hecho, error=error)
 
 
 @router.post("/cabanas/{unit_id}")
 async def update_unit(
-    unit_id: int,
+    unit_id: Id,
     request: Request,
     session: SessionDep,
     admin: CurrentAdmin,
@@ -141,7 +142,7 @@ async def update_unit(
 
 @router.post("/cabanas/{unit_id}/precio")
 async def set_unit_price(
-    unit_id: int,
+    unit_id: Id,
     session: SessionDep,
     admin: CurrentAdmin,
     precio: Annotated[str, Form(max_length=40)] = "",

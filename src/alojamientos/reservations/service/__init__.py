@@ -65,6 +65,7 @@ class ReservationService:
     bookable_quote = _quotes.bookable_quote
     availability = _quotes.availability
     _not_in_past = _quotes._not_in_past
+    _bookable = _quotes._bookable
 
     # -- new holds and blocks ------------------------------------------------------------------------
     hold = _holds.hold

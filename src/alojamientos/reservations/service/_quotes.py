@@ -13,10 +13,13 @@ from alojamientos.pricing.rules import quote as priced
 from alojamientos.pricing.service import argentine_holidays, pricing
 from alojamientos.reservations import repository
 from alojamientos.reservations.errors import (
+    BeyondHorizon,
+    EmptyStay,
     InvalidOverride,
     MinimumStay,
     PastDates,
     StayRule,
+    StayTooLong,
     TooManyGuests,
 )
 from alojamientos.reservations.models import (
@@ -82,7 +85,7 @@ async def checked_quote(
     check_out: date,
     guests: int,
 ) -> Quote:
-    """A quote for a stay that could be booked now: future, within capacity and the stay rules."""
+    """A quote for a stay that could be booked now: within the stay limits, capacity and the stay rules."""
     result, _ = await self.bookable_quote(session, unit, check_in, check_out, guests)
     return result
 
@@ -102,7 +105,7 @@ async def bookable_quote(
     Returns the quote and what to record in the timeline about the rules booked past (None when no
     rule was broken). Callers check that the actor is an operator; the reason is 1..500 characters.
     """
-    await self._not_in_past(session, check_in)
+    await self._bookable(session, check_in, check_out)
     result = await self.quote(session, unit, check_in, check_out, guests)
     refusals = rule_refusals(result)
     if not refusals:
@@ -133,7 +136,7 @@ async def availability(
     `besides`: a reservation being moved, whose own nights do not count as taken. `apply_rules=False`
     (the operator's panel): free units even when a stay rule refuses the stay; `rule_refusals` says why.
     """
-    await self._not_in_past(session, check_in)
+    await self._bookable(session, check_in, check_out)
     query = repository.free_units(check_in, check_out, guests, besides=besides)
     units = (await session.scalars(query)).all()
     offers = []
@@ -150,4 +153,32 @@ async def _not_in_past(self: ReservationService, session: AsyncSession, check_in
         raise PastDates(
             f"check_in {check_in.isoformat()} is before today ({today.isoformat()})",
             today=today.isoformat(),
+        )
+
+
+async def _bookable(self: ReservationService, session: AsyncSession, check_in: date, check_out: date) -> None:
+    """Raises unless the stay is within the operator's limits (`pricing.rules.StayLimits`): not past,
+    not empty, at most `max_nights`, ending within the booking horizon. Cheap: nothing is priced yet."""
+    today = local_today(await pricing.timezone(session))
+    limits = await pricing.stay_limits(session)
+    problem = limits.problem(check_in, check_out, today)
+    if problem == "past":
+        raise PastDates(
+            f"check_in {check_in.isoformat()} is before today ({today.isoformat()})",
+            today=today.isoformat(),
+        )
+    if problem == "empty":
+        raise EmptyStay("check_out must be after check_in")
+    if problem == "too_long":
+        raise StayTooLong(
+            f"stays are limited to {limits.max_nights} nights",
+            max_nights=limits.max_nights,
+            nights=(check_out - check_in).days,
+        )
+    if problem == "beyond_horizon":
+        last = limits.last_check_out(today)
+        raise BeyondHorizon(
+            f"stays can be booked up to {last.isoformat()} ({limits.horizon_days} days ahead)",
+            last_check_out=last.isoformat(),
+            horizon_days=limits.horizon_days,
         )
