@@ -281,19 +281,21 @@ def flags_set(name: str, state: Annotated[str, typer.Argument(help="on or off")]
     if state not in ("on", "off"):
         raise fail(f"state must be 'on' or 'off', not {state!r}", 2)
 
-    async def work(session: Any) -> bool:
+    async def work(session: Any) -> tuple[str, bool]:
         flag = await flags.set(session, name, state == "on", actor=f"cli:{getpass.getuser()}")
-        return flag.enabled
+        return flag.name, flag.enabled
 
-    enabled = with_session(settings(), work)
-    typer.echo(f"{name} is now {'on' if enabled else 'off'}")
+    key, enabled = with_session(settings(), work)
+    typer.echo(f"{key} is now {'on' if enabled else 'off'}")
 
 
 @ical_app.command("import")
 @one_line_errors
 def ical_import(
     file_or_url: str,
-    accommodation: Annotated[int, typer.Option("--accommodation", help="the unit's id")],
+    accommodation: Annotated[
+        int, typer.Option("--accommodation", help="the unit's id", min=1, max=2**31 - 1)
+    ],
     source: Annotated[
         str, typer.Option("--source", help="the calendar's name: Airbnb, Booking.com, Google, Cabaña 3...")
     ],

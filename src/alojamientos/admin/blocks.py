@@ -22,6 +22,7 @@ from alojamientos.admin.templating import render
 from alojamientos.calendar_sync.models import IcalFeed
 from alojamientos.db import SessionDep
 from alojamientos.errors import AppError, InvalidInput
+from alojamientos.kit.inputs import stored_id
 from alojamientos.reservations.errors import WrongKind
 from alojamientos.reservations.models import Accommodation
 from alojamientos.reservations.service import NewBlock
@@ -43,9 +44,10 @@ class BlockForm:
 
     def parsed(self) -> NewBlock:
         check_in, check_out = parse_date(self.entrada), parse_date(self.salida)
-        if not (self.unidad.isdigit() and check_in and check_out and check_out > check_in):
+        unit_id = stored_id(self.unidad)
+        if not (unit_id and check_in and check_out and check_out > check_in):
             raise IncompleteBlock("a unit and a non-empty date range are needed")
-        return NewBlock(int(self.unidad), check_in, check_out, self.motivo.strip() or "Mantenimiento")
+        return NewBlock(unit_id, check_in, check_out, self.motivo.strip() or "Mantenimiento")
 
 
 async def _form_page(

@@ -17,6 +17,7 @@ from alojamientos.admin.forms import parse_amount, parse_date
 from alojamientos.admin.templating import render
 from alojamientos.db import SessionDep
 from alojamientos.errors import AppError, InvalidInput
+from alojamientos.kit.inputs import stored_id
 from alojamientos.kit.phone import InvalidPhone, to_e164
 from alojamientos.ops.flags import flags
 from alojamientos.reservations.errors import AccommodationInactive, PaymentMethodUnavailable
@@ -74,9 +75,10 @@ class BookingForm:
     def stay(self) -> tuple[int, date, date, int]:
         """Unit, check-in, check-out and guests, or IncompleteStay while any is missing or backwards."""
         check_in, check_out, guests = self.dates()
-        if not self.unidad.isdigit():
+        unit_id = stored_id(self.unidad)
+        if unit_id is None:
             raise IncompleteStay("a unit is needed for a quote")
-        return int(self.unidad), check_in, check_out, guests
+        return unit_id, check_in, check_out, guests
 
     def agreed_price(self) -> AgreedPrice | None:
         """The price agreed with the guest, or None for the list's (InvalidAmount on a bad figure)."""
@@ -119,11 +121,10 @@ async def _quote(session: AsyncSession, form: BookingForm, besides: str = "") ->
         result["quote_error"] = labels.error_message(exc.code)
         return result
     result["free"] = [offer.accommodation for offer in offers]
-    chosen = next(
-        (o for o in offers if form.unidad.isdigit() and o.accommodation.id == int(form.unidad)), None
-    )
-    if chosen is None and form.unidad.isdigit():
-        await _not_on_offer(session, form, int(form.unidad), besides, result)
+    unit_id = stored_id(form.unidad)
+    chosen = next((o for o in offers if unit_id is not None and o.accommodation.id == unit_id), None)
+    if chosen is None and unit_id is not None:
+        await _not_on_offer(session, form, unit_id, besides, result)
         return result
     if chosen is None and not offers:
         return result

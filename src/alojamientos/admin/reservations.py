@@ -21,7 +21,7 @@ from alojamientos.conversation.service import conversations
 from alojamientos.db import SessionDep
 from alojamientos.errors import AppError, NotFound
 from alojamientos.kit.clock import local_today
-from alojamientos.kit.inputs import BigId
+from alojamientos.kit.inputs import BigId, stored_id
 from alojamientos.notifications import service as notification_service
 from alojamientos.notifications.service import (
     RESEND_CONFIRMATION,
@@ -70,8 +70,8 @@ async def reservation_list(
         query = query.where(Reservation.status == estado)
     if origen in labels.SOURCE:
         query = query.where(Reservation.source == origen)
-    if unidad.isdigit():
-        query = query.where(Reservation.accommodation_id == int(unidad))
+    if (unit_id := stored_id(unidad)) is not None:
+        query = query.where(Reservation.accommodation_id == unit_id)
     query = repository.within(query, parse_date(desde), parse_date(hasta))
     if search := q.strip():
         digits = "".join(c for c in search if c.isdigit())

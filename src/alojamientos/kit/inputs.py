@@ -30,6 +30,13 @@ BigId = Annotated[int, Ge(1), Le(INT8_MAX)]
 # A count or offset stored in, or compared with, an `integer` column.
 Count = Annotated[int, Ge(0), Le(INT4_MAX)]
 
+
+def stored_id(raw: str) -> int | None:
+    """A form's id field ("12") as an `integer` row id, or None when it is not one (empty, text, huge)."""
+    value = raw.strip()
+    return int(value) if value.isdigit() and 1 <= int(value) <= INT4_MAX else None
+
+
 # The longest single text field anything accepts (descriptions, policies); most fields declare less.
 MAX_TEXT = 20_000
 

@@ -18,7 +18,7 @@ from alojamientos.admin.forms import parse_amount, parse_date
 from alojamientos.admin.settings._common import done, number, page, text, whole
 from alojamientos.db import SessionDep
 from alojamientos.errors import AppError
-from alojamientos.kit.inputs import Id
+from alojamientos.kit.inputs import Id, stored_id
 from alojamientos.pricing.service import (
     MAX_HORIZON_DAYS,
     MAX_MIN_NIGHTS,
@@ -59,7 +59,7 @@ class SeasonForm:
             name=self.nombre,
             start=start,
             end=end,
-            accommodation_id=int(self.cabana) if self.cabana.isdigit() else None,
+            accommodation_id=stored_id(self.cabana),
             price_per_night=parse_amount(price) if price else None,
             multiplier=1 + number(percent.lstrip("+"), Decimal(-99), Decimal(900), InvalidSeason) / 100
             if percent
