@@ -1,13 +1,16 @@
-"""The bot applies the operator's stay limits (issue 11, point 6) and says the rule, never silence."""
+"""The bot applies the operator's stay limits (issue 11, point 6) and says the rule, never silence;
+a NUL in a guest's text is dropped before storing."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import httpx
+import psycopg
 
 from alojamientos.conversation.format import fecha
 from tests.fixtures.api import today_ar
+from tests.fixtures.database import psycopg_url
 from tests.whatsapp.conftest import Guest
 
 
@@ -43,3 +46,12 @@ async def test_dates_beyond_the_horizon_get_the_last_bookable_day(
         "Todavía no tomamos reservas tan adelante: se puede reservar para estadías que terminen hasta el "
         f"{fecha(last)} de {last.year}. ¿Te sirven fechas antes de eso?"
     )
+
+
+async def test_a_nul_in_a_guest_message_is_dropped_not_refused(guest: Guest, clean_db: str) -> None:
+    # A signed payload is acknowledged (Meta would retry a refusal for days); PostgreSQL cannot store U+0000.
+    [answer] = await guest.say("hola\u0000, tienen lugar del 10 al 13 de marzo para 2?")
+    assert "(3 noches)" in answer
+    with psycopg.connect(psycopg_url(clean_db)) as conn:
+        stored = conn.execute("SELECT body FROM conversation_messages WHERE direction = 'in'").fetchall()
+    assert stored == [("hola, tienen lugar del 10 al 13 de marzo para 2?",)]

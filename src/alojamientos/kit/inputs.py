@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Annotated, Any
 
+import psycopg
 from annotated_types import Ge, Le
 from fastapi import Request
 from sqlalchemy.exc import DBAPIError
@@ -78,6 +79,18 @@ def check_texts(value: Any, where: str) -> None:
             check_texts(item, f"{where}.{index}" if where else str(index))
 
 
+def without_nul(value: Any) -> Any:
+    """A JSON-like value with U+0000 removed from every string (keys too): for signed provider payloads,
+    which we must store and acknowledge rather than refuse."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value
+
+
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -106,8 +119,11 @@ def key_for(name: str, known: Iterable[str] = (), *, separator: str = "_") -> st
 
 
 def is_data_exception(exc: DBAPIError) -> bool:
-    """PostgreSQL's SQLSTATE class 22 (data exception): a value the column cannot hold."""
-    return str(getattr(exc.orig, "sqlstate", "") or "").startswith("22")
+    """A value the column cannot hold: PostgreSQL's SQLSTATE class 22 (data exception), or text with
+    a NUL that psycopg refuses before sending it (a `DataError` without a SQLSTATE)."""
+    return isinstance(exc.orig, psycopg.DataError) or str(getattr(exc.orig, "sqlstate", "") or "").startswith(
+        "22"
+    )
 
 
 class InvalidText(InvalidInput):

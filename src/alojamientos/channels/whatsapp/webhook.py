@@ -15,6 +15,7 @@ from alojamientos.channels.whatsapp.payloads import parse_envelope
 from alojamientos.channels.whatsapp.service import process_inbound, record_statuses, store_inbound
 from alojamientos.config import Settings
 from alojamientos.errors import AppError, NotFound
+from alojamientos.kit.inputs import without_nul
 from alojamientos.observability.metrics import ERRORS
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ async def receive(request: Request) -> dict[str, str]:
     if not signature.valid(settings.whatsapp_app_secret.get_secret_value(), body, header):
         raise Forbidden("X-Hub-Signature-256 does not match the body")
     try:
-        envelope = json.loads(body)
+        envelope = without_nul(json.loads(body))  # PostgreSQL cannot store U+0000
     except (ValueError, UnicodeDecodeError):
         raise BadPayload("the body is not JSON") from None
     if not isinstance(envelope, dict):

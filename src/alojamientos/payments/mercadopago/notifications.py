@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alojamientos.errors import AppError
+from alojamientos.kit.inputs import without_nul
 
 PAYMENT = "payment"
 MERCHANT_ORDER = "merchant_order"
@@ -96,7 +97,7 @@ def _body(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         return {}  # IPN: everything is in the query
     try:
-        parsed = json.loads(raw)
+        parsed = without_nul(json.loads(raw))  # PostgreSQL cannot store U+0000
     except (ValueError, UnicodeDecodeError):
         raise InvalidNotification("the body is not JSON") from None
     if not isinstance(parsed, dict):
