@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import jwt
@@ -84,7 +85,11 @@ class AuthService:
             select(Operator).where(Operator.email == email.strip().lower(), Operator.active)
         )
         try:
-            _hasher.verify(operator.password_hash if operator else _DUMMY_HASH, password)
+            # Argon2 is slow on purpose: in a thread (it releases the GIL), so a login never stalls
+            # the event loop, and every other request, for its duration.
+            await asyncio.to_thread(
+                _hasher.verify, operator.password_hash if operator else _DUMMY_HASH, password
+            )
         except (VerificationError, InvalidHashError):
             raise InvalidCredentials("wrong e-mail or password") from None
         if operator is None:
@@ -105,7 +110,7 @@ class AuthService:
         if operator is None or not operator.active:
             raise InvalidCredentials("the operator no longer exists")
         try:
-            _hasher.verify(operator.password_hash, current)
+            await asyncio.to_thread(_hasher.verify, operator.password_hash, current)
         except (VerificationError, InvalidHashError):
             raise InvalidCredentials("the current password is wrong") from None
         if len(new) < MIN_PASSWORD_LENGTH:
