@@ -3,9 +3,9 @@
 Downgrading drops both columns (the defaults, 60 nights and 730 days, are the values the code used
 to assume nowhere: stays were unbounded); no reservation depends on them.
 
-Revision ID: 0008_stay_limits
-Revises: 0007_held_messages
-Create Date: 2026-11-30 15:00:00.000000
+Revision ID: 0010_stay_limits
+Revises: 0009_money_ledger
+Create Date: 2026-11-30 15:30:00.000000
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_stay_limits"
-down_revision: str | None = "0007_held_messages"
+revision: str = "0010_stay_limits"
+down_revision: str | None = "0009_money_ledger"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 # Set to True when downgrade() cannot restore what upgrade() changed: `rollback` refuses to cross it.
