@@ -160,7 +160,7 @@ async def record_refund(
     "/reservations/{code}/payments/{payment_id}/void", status_code=201, response_model=RecordedPayment
 )
 async def void_payment(
-    code: str, payment_id: int, body: VoidIn, session: SessionDep, operator: CurrentOperator
+    code: str, payment_id: BigId, body: VoidIn, session: SessionDep, operator: CurrentOperator
 ) -> dict[str, Any]:
     """Voids a payment or refund with a reversing entry (answered as `payment`); nothing is deleted."""
     reservation, reversal = await payments.void(
@@ -178,7 +178,7 @@ async def void_payment(
     "/reservations/{code}/payments/{payment_id}/correct", status_code=201, response_model=RecordedPayment
 )
 async def correct_payment(
-    code: str, payment_id: int, body: CorrectionIn, session: SessionDep, operator: CurrentOperator
+    code: str, payment_id: BigId, body: CorrectionIn, session: SessionDep, operator: CurrentOperator
 ) -> dict[str, Any]:
     """Replaces a hand-recorded payment's amount: a reversal of it plus the new entry (answered)."""
     reservation, replacement = await payments.correct(

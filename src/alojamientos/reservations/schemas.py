@@ -177,8 +177,8 @@ class ChangeRequest(Stay):
 
     model_config = ConfigDict(extra="forbid")
 
-    accommodation_id: int
-    guests: int = Field(ge=1, le=50)
+    accommodation_id: Id
+    guests: Guests
     # Required when the stay has an agreed price (409 price_choice_required otherwise).
     price: Literal["keep", "reprice"] | None = None
     override_reason: str | None = Field(default=None, min_length=1, max_length=500)
