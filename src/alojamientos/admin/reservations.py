@@ -262,7 +262,7 @@ async def record_payment(
 async def void_payment(
     request: Request,
     code: str,
-    payment_id: int,
+    payment_id: BigId,
     session: SessionDep,
     admin: CurrentAdmin,
     motivo: Annotated[str, Form(max_length=500)] = "",
@@ -289,7 +289,7 @@ async def void_payment(
 async def correct_payment(
     request: Request,
     code: str,
-    payment_id: int,
+    payment_id: BigId,
     session: SessionDep,
     admin: CurrentAdmin,
     monto: Annotated[str, Form(max_length=40)] = "",
