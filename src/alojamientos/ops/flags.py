@@ -119,7 +119,7 @@ class FlagService:
 
     async def usable(self, session: AsyncSession, settings: Settings, name: str) -> bool:
         """An integration that can work right now: configured (`Settings.missing`) and its flag on."""
-        integration = self._spec(name).integration
+        integration = FLAGS[self._key(name)].integration
         if integration and not settings.configured(integration):
             return False
         return await self.enabled(session, name)

@@ -3,8 +3,8 @@
 Downgrading drops both columns (the defaults, 60 nights and 730 days, are the values the code used
 to assume nowhere: stays were unbounded); no reservation depends on them.
 
-Revision ID: 0010_stay_limits
-Revises: 0009_money_ledger
+Revision ID: 0011_stay_limits
+Revises: 0010_message_kinds
 Create Date: 2026-11-30 15:30:00.000000
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_stay_limits"
-down_revision: str | None = "0009_money_ledger"
+revision: str = "0011_stay_limits"
+down_revision: str | None = "0010_message_kinds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 # Set to True when downgrade() cannot restore what upgrade() changed: `rollback` refuses to cross it.
