@@ -25,6 +25,7 @@ from alojamientos.conversation.format import (
     personas,
     pesos,
 )
+from alojamientos.kit.clock import local_today
 from alojamientos.kit.phone import display as display_phone
 from alojamientos.ops.backup.common import human_size
 
@@ -34,13 +35,30 @@ STATIC_DIR = Path(__file__).parent / "static"
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 
 
+def _today(context: Context) -> date:
+    return local_today(local_tz(context["request"]))
+
+
 @pass_context
 def _momento(context: Context, value: datetime | None) -> str:
-    """`28/11 14:05` in the complex's timezone."""
+    """`28/11 14:05` in the complex's timezone; `28/11/2025 14:05` when not in the current year."""
     if value is None:
         return ""
     local = value.astimezone(local_tz(context["request"]))
-    return f"{local.day}/{local.month} {local.hour}:{local.minute:02d}"
+    year = f"/{local.year}" if local.year != _today(context).year else ""
+    return f"{local.day}/{local.month}{year} {local.hour}:{local.minute:02d}"
+
+
+@pass_context
+def _fecha(context: Context, value: date) -> str:
+    """`viernes 13 de marzo`, with the year when it is not the current one."""
+    return fecha(value, today=_today(context))
+
+
+@pass_context
+def _fecha_corta(context: Context, value: date) -> str:
+    """`vie 13/3`, or `vie 12/3/2027` outside the current year."""
+    return fecha_corta(value, today=_today(context))
 
 
 def _numero(value: Decimal) -> str:
@@ -79,8 +97,8 @@ def _tipo_mensaje(message: Any) -> str:
 templates.env.filters.update(
     ajuste=_ajuste,
     dia_semana=lambda d: WEEKDAYS[d.weekday()],
-    fecha=fecha,
-    fecha_corta=fecha_corta,
+    fecha=_fecha,
+    fecha_corta=_fecha_corta,
     fecha_mes=lambda d: MONTHS[d.month - 1],
     pesos=pesos,
     hora=hora,

@@ -41,9 +41,12 @@ def rango(check_in: date, check_out: date) -> str:
     return f"{first} al {fecha(check_out)}"
 
 
-def fecha_corta(day: date) -> str:
-    """`vie 13/3`: for list rows, where titles are short."""
-    return f"{WEEKDAYS[day.weekday()][:3]} {day.day}/{day.month}"
+def fecha_corta(day: date, *, today: date | None = None) -> str:
+    """`vie 13/3`: for list rows, where titles are short; `vie 12/3/2027` when not the current year."""
+    text = f"{WEEKDAYS[day.weekday()][:3]} {day.day}/{day.month}"
+    if today is not None and day.year != today.year:
+        text += f"/{day.year}"
+    return text
 
 
 def pesos(amount: Decimal) -> str:
