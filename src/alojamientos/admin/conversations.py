@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.admin import labels
@@ -14,6 +14,7 @@ from alojamientos.admin.deps import PREFIX, CurrentAdmin
 from alojamientos.admin.forms import EmptyReply
 from alojamientos.admin.paging import paginate
 from alojamientos.admin.templating import render
+from alojamientos.conversation import repository
 from alojamientos.conversation.messages import Reply
 from alojamientos.conversation.models import Conversation, ConversationMessage
 from alojamientos.conversation.service import conversations
@@ -57,12 +58,7 @@ async def conversation_list(
     query = select(Conversation)
     if pausadas:
         query = query.where(Conversation.bot_paused)
-    if search := q.strip():
-        digits = "".join(ch for ch in search if ch.isdigit())
-        matches: list[ColumnElement[bool]] = [Conversation.profile_name.ilike(f"%{search}%")]
-        if len(digits) >= 4:
-            matches.append(Conversation.phone.contains(digits))
-        query = query.where(or_(*matches))
+    query = repository.matching(query, q)
     listed = await paginate(
         session,
         query.order_by(Conversation.last_inbound_at.desc().nulls_last(), Conversation.id.desc()),

@@ -73,12 +73,7 @@ async def reservation_list(
     if (unit_id := stored_id(unidad)) is not None:
         query = query.where(Reservation.accommodation_id == unit_id)
     query = repository.within(query, parse_date(desde), parse_date(hasta))
-    if search := q.strip():
-        digits = "".join(c for c in search if c.isdigit())
-        matches = [Reservation.guest_name.ilike(f"%{search}%"), Reservation.code == search.upper()]
-        if len(digits) >= 4:
-            matches.append(Reservation.guest_phone.contains(digits))
-        query = query.where(or_(*matches))
+    query = repository.matching(query, q)
     filters = {"q": q, "estado": estado, "unidad": unidad, "origen": origen, "desde": desde, "hasta": hasta}
     listed = await paginate(
         session,

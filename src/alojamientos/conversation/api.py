@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from alojamientos.auth.deps import CurrentOperator
+from alojamientos.conversation import repository
 from alojamientos.conversation.messages import Reply
 from alojamientos.conversation.models import BotAnswer, Conversation, ConversationMessage
 from alojamientos.conversation.service import conversations
@@ -92,11 +93,15 @@ def _phone(raw: str) -> str:
 
 @router.get("/conversations", response_model=list[ConversationOut])
 async def list_conversations(
-    session: SessionDep, operator: CurrentOperator, paused: bool | None = None
+    session: SessionDep,
+    operator: CurrentOperator,
+    paused: bool | None = None,
+    q: Annotated[str, Query(max_length=100, description="name (any case or accents) or phone digits")] = "",
 ) -> list[Conversation]:
     query = select(Conversation).order_by(Conversation.last_inbound_at.desc().nulls_last()).limit(200)
     if paused is not None:
         query = query.where(Conversation.bot_paused == paused)
+    query = repository.matching(query, q)
     return list(await session.scalars(query))
 
 

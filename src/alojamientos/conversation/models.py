@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Identity,
+    Index,
     String,
     Text,
     func,
@@ -26,6 +27,15 @@ class Conversation(TimestampMixin, Base):
     """One guest's thread, keyed by phone: the bot's state and what it has gathered so far."""
 
     __tablename__ = "conversations"
+    __table_args__ = (
+        # Accent- and case-free name search (migration 0007 creates search_fold and pg_trgm).
+        Index(
+            "ix_conversations_profile_name_search",
+            func.search_fold(text("profile_name")).label("profile_name_folded"),
+            postgresql_using="gin",
+            postgresql_ops={"profile_name_folded": "gin_trgm_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     phone: Mapped[str] = mapped_column(String(20), unique=True)

@@ -211,6 +211,9 @@ async def list_reservations(
     to: date | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=INT4_MAX)] = 0,
+    q: Annotated[
+        str, Query(max_length=100, description="guest name (any case or accents), code, or phone digits")
+    ] = "",
 ) -> ReservationList:
     if from_ and to:
         _range_or_422(from_, to, "from..to")
@@ -221,6 +224,7 @@ async def list_reservations(
         to=to,
         limit=limit,
         offset=offset,
+        text=q,
     )
     items = list(await session.scalars(query))
     count = await session.scalar(count_of(query)) or 0

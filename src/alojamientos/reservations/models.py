@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Identity,
+    Index,
     Integer,
     Numeric,
     String,
@@ -98,6 +99,13 @@ class Reservation(TimestampMixin, Base):
             where=text(_OCCUPYING_SQL),
             using="gist",
             name="reservations_no_overlap",
+        ),
+        # Accent- and case-free name search (migration 0007 creates search_fold and pg_trgm).
+        Index(
+            "ix_reservations_guest_name_search",
+            func.search_fold(text("guest_name")).label("guest_name_folded"),
+            postgresql_using="gin",
+            postgresql_ops={"guest_name_folded": "gin_trgm_ops"},
         ),
     )
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.orm import selectinload
 
+from alojamientos.kit.queries import digits_of, folded_contains
 from alojamientos.reservations.models import OCCUPYING, Accommodation, Reservation
 
 
@@ -55,10 +56,29 @@ def within(query: Select[Reservation], from_: date | None, to: date | None) -> S
     return query
 
 
+def matching(query: Select[Reservation], text: str) -> Select[Reservation]:
+    """Stays whose guest name contains `text` ignoring case and accents, whose code is `text`, or
+    (with 4 digits or more) whose phone contains those digits; blank `text` leaves `query` as is."""
+    text = text.strip()
+    if not text:
+        return query
+    matches = [folded_contains(Reservation.guest_name, text), Reservation.code == text.upper()]
+    if len(digits := digits_of(text)) >= 4:
+        matches.append(Reservation.guest_phone.contains(digits, autoescape=True))
+    return query.where(or_(*matches))
+
+
 def listing(
-    *, status: str | None, kind: str | None, from_: date | None, to: date | None, limit: int, offset: int
+    *,
+    status: str | None,
+    kind: str | None,
+    from_: date | None,
+    to: date | None,
+    limit: int,
+    offset: int,
+    text: str = "",
 ) -> Select[Reservation]:
-    query = within(select(Reservation), from_, to)
+    query = matching(within(select(Reservation), from_, to), text)
     if kind:
         query = query.where(Reservation.kind == kind)
     if status:

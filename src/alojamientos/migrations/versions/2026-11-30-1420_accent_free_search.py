@@ -1,0 +1,53 @@
+"""Accent- and case-free search by name: `Perez` finds `Pérez`, in the database and indexed.
+
+`unaccent()` is only STABLE (its dictionary could change), so it cannot appear in an index; the
+IMMUTABLE wrapper `search_fold(text)` (lower-cased, accents removed, with the dictionary named
+explicitly) can, as PostgreSQL's documentation of the unaccent module suggests. Trigram GIN indexes
+over `search_fold(...)` serve `LIKE '%…%'` on reservations' guest names and conversations' profile
+names.
+
+Downgrading drops the indexes and the function; the extensions stay (they hold no data and other
+schemas in this database may use them, like btree_gist in 0001).
+
+Revision ID: 0007_accent_free_search
+Revises: 0006_accommodation_photos
+Create Date: 2026-11-30 14:20:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0007_accent_free_search"
+down_revision: str | None = "0006_accommodation_photos"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+# Set to True when downgrade() cannot restore what upgrade() changed: `rollback` refuses to cross it.
+irreversible = False
+
+
+def upgrade() -> None:
+    op.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    # A SQL-standard body is bound when created, so the function does not depend on search_path.
+    op.execute(
+        "CREATE FUNCTION search_fold(value text) RETURNS text"
+        " LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT"
+        " RETURN lower(public.unaccent('public.unaccent'::regdictionary, value))"
+    )
+    op.execute(
+        "CREATE INDEX ix_reservations_guest_name_search ON reservations"
+        " USING gin (search_fold(guest_name) gin_trgm_ops)"
+    )
+    op.execute(
+        "CREATE INDEX ix_conversations_profile_name_search ON conversations"
+        " USING gin (search_fold(profile_name) gin_trgm_ops)"
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_conversations_profile_name_search", table_name="conversations")
+    op.drop_index("ix_reservations_guest_name_search", table_name="reservations")
+    op.execute("DROP FUNCTION search_fold(text)")
