@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.asyncio import Redis
 from sqlalchemy.exc import DBAPIError
@@ -181,6 +181,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz(request: Request) -> JSONResponse:
         report = await health(request.app.state.db, request.app.state.redis, request.app.state.settings)
         return JSONResponse(report, status_code=503 if report["status"] == "unhealthy" else 200)
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        """People who open the bare address want the panel (the API lives under /api/v1 and /docs)."""
+        return RedirectResponse("/admin", status_code=307)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:

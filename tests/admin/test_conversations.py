@@ -91,6 +91,8 @@ def test_every_thread_is_reachable_by_search_and_pages(panel: Panel, page: Page)
     expect(page.locator(".conversaciones")).to_contain_text("Huésped 77")
     page.goto(f"{panel.base}/admin/conversaciones?q=huésped 11")
     expect(page.locator(".conversaciones li")).to_have_count(11)  # 11 and 110–119
+    page.goto(f"{panel.base}/admin/conversaciones?q=HUESPED 11")  # any case, with or without accents
+    expect(page.locator(".conversaciones li")).to_have_count(11)
 
 
 def test_a_guest_without_a_name_shows_the_number_once(panel: Panel, page: Page) -> None:

@@ -16,6 +16,27 @@ def _open(page: Page, panel: Panel, code: str) -> None:
     page.goto(f"{panel.base}/admin/reservas/{code}")
 
 
+def test_searching_a_name_ignores_accents_and_case(panel: Panel, page: Page) -> None:
+    unit = panel.unit()
+    ana = panel.booking(unit["id"], upcoming(20), guest_name="Ana Pérez")
+    jose = panel.booking(unit["id"], upcoming(25), guest_name="José Núñez", guest_phone="+54 9 11 4444-0001")
+    log_in(page, panel.base)
+    page.goto(f"{panel.base}/admin/reservas")
+    results = page.locator("#resultados")
+    for typed, found, missing in (
+        ("Perez", ana, jose),  # issue 13.7: `Perez` finds `Pérez`
+        ("PÉREZ", ana, jose),
+        ("nunez", jose, ana),
+        ("JOSE NÚ", jose, ana),
+    ):
+        page.get_by_label("Buscar por nombre, teléfono o código").fill(typed)
+        expect(results).to_contain_text("1 reserva")
+        expect(results).to_contain_text(found["code"])
+        expect(results).not_to_contain_text(missing["code"])
+    page.goto(f"{panel.base}/admin/reservas?q=gomez")
+    expect(results).to_contain_text("0 reservas")
+
+
 def test_the_list_filters_and_searches_by_name_phone_or_code(panel: Panel, page: Page) -> None:
     unit = panel.unit()
     other = panel.unit("Cabaña del Lago")

@@ -175,7 +175,7 @@ async def block_counts(session: AsyncSession) -> dict[int, int]:
         .where(Reservation.feed_id.is_not(None))
         .group_by(Reservation.feed_id)
     )
-    return {feed_id: count for feed_id, count in rows.tuples() if feed_id is not None}
+    return {feed_id: count for feed_id, count in rows.all() if feed_id is not None}
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from alojamientos.calendar_sync.models import IcalFeed
 from alojamientos.db import SessionDep
 from alojamientos.errors import AppError
 from alojamientos.kit.inputs import BigId, Id
+from alojamientos.kit.public_url import why_not_public
 from alojamientos.reservations.models import Accommodation
 
 router = APIRouter()
@@ -39,6 +40,8 @@ async def _page(
         "skipped_events": skipped_events,
         "skipped_reason": SKIPPED_EVENT,
         "typed": typed or {},
+        "base_url": settings.public_base_url,
+        "base_url_problem": why_not_public(settings.public_base_url),
     }
     return page(request, "calendars.html", context, **kwargs)  # type: ignore[arg-type]
 
