@@ -180,7 +180,9 @@ def test_the_calendar_opens_on_the_coming_weeks_and_moves_by_four_weeks(panel: P
     page.get_by_role("link", name="Calendario").click()
 
     first, last = today - timedelta(days=3), today + timedelta(days=27)
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Calendario del {short(first)} al {short(last)}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Calendario del {short(first)} al {short(last)}"
+    )
     headers = page.locator("#grilla thead th")
     expect(headers).to_have_count(1 + 31)
     expect(headers.nth(1)).to_have_attribute("title", re.compile(rf"\b{first.day} de "))
@@ -254,7 +256,9 @@ def test_on_a_phone_the_calendar_is_an_agenda_of_arrivals_departures_and_free_ni
     lines = bosque.locator("li")
     expect(lines).to_have_text(
         [
-            re.compile(rf"^\s*{short(today)}\s+Está Marta Ríos hasta el {short(today + timedelta(days=2))}\s+Confirmada\s*$"),
+            re.compile(
+                rf"^\s*{short(today)}\s+Está Marta Ríos hasta el {short(today + timedelta(days=2))}\s+Confirmada\s*$"
+            ),
             re.compile(rf"^\s*{short(today + timedelta(days=2))}\s+Se va Marta Ríos\s*$"),
             re.compile(
                 rf"^\s*{short(today + timedelta(days=2))}\s+Libre del {short(today + timedelta(days=2))}"
@@ -289,7 +293,7 @@ def test_on_a_phone_the_calendar_is_an_agenda_of_arrivals_departures_and_free_ni
     page.go_back()
 
     # The gap between two stays is offered whole: one tap, the booking form with the dates filled in.
-    bosque.get_by_role("link", name=f"Reservar Cabaña del Bosque desde el").first.click()
+    bosque.get_by_role("link", name="Reservar Cabaña del Bosque desde el").first.click()
     expect(page.get_by_label("Entrada")).to_have_value((today + timedelta(days=2)).isoformat())
     expect(page.get_by_label("Salida")).to_have_value((today + timedelta(days=5)).isoformat())
     expect(page.locator("#cotizacion")).to_contain_text("Total $")
@@ -302,5 +306,9 @@ def test_on_a_phone_the_calendar_is_an_agenda_of_arrivals_departures_and_free_ni
     expect(bosque.locator("li.agenda-libre")).to_have_count(1)  # the gap is filled
     # Blocking from the agenda fills the block form the same way.
     bosque.get_by_role("link", name=re.compile("^Bloquear Cabaña del Bosque desde el")).click()
-    expect(page.get_by_label("Primera noche bloqueada")).to_have_value((today + timedelta(days=8)).isoformat())
-    expect(page.get_by_label("Vuelve a estar libre el")).to_have_value((today + timedelta(days=9)).isoformat())
+    expect(page.get_by_label("Primera noche bloqueada")).to_have_value(
+        (today + timedelta(days=8)).isoformat()
+    )
+    expect(page.get_by_label("Vuelve a estar libre el")).to_have_value(
+        (today + timedelta(days=9)).isoformat()
+    )

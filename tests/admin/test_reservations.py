@@ -468,3 +468,49 @@ def test_correcting_the_guests_phone_shows_it_normalised(panel: Panel, page: Pag
         assert refused.status_code == 422
         assert "Ese teléfono no parece válido" in refused.text
     assert panel.reservation(code)["guest_phone"] == "+5493514447788"
+
+
+def test_dates_outside_the_current_year_show_the_year(panel: Panel, page: Page) -> None:
+    from tests.fixtures.api import today_ar
+
+    unit = panel.unit()
+    today = today_ar()
+    weekdays = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
+
+    def short(day: date) -> str:
+        return f"{weekdays[day.weekday()]} {day.day}/{day.month}"
+
+    last_year = date(today.year - 1, 3, 10)
+    panel.sql(
+        "INSERT INTO reservations (code, accommodation_id, check_in, check_out, guests, guest_name, status,"
+        " source, kind, total_amount, deposit_amount) VALUES ('VIEJA2', %s, %s, %s, 2, 'Pasado Remoto',"
+        " 'completed', 'admin', 'stay', 100000, 30000)",
+        unit["id"],
+        last_year,
+        last_year + timedelta(days=2),
+    )
+    next_year = date(today.year + 1, 1, 15)
+    coming = panel.booking(unit["id"], next_year, nights=3, guest_name="Futuro Cercano")
+    now = panel.booking(unit["id"], today, nights=1, guest_name="Hoy Mismo")
+    log_in(page, panel.base)
+    page.goto(f"{panel.base}/admin/reservas")
+    dates = page.locator("#resultados td[data-t='Fechas']")
+    row_of = {
+        code: page.locator("#resultados tr", has_text=code)
+        for code in ("VIEJA2", coming["code"], now["code"])
+    }
+    expect(row_of["VIEJA2"].locator("td[data-t='Fechas']")).to_have_text(
+        f"{short(last_year)}/{last_year.year} al {short(last_year + timedelta(days=2))}/{last_year.year}"
+    )
+    expect(row_of[coming["code"]].locator("td[data-t='Fechas']")).to_have_text(
+        f"{short(next_year)}/{next_year.year} al {short(next_year + timedelta(days=3))}/{next_year.year}"
+    )
+    tomorrow = today + timedelta(days=1)
+    tail = "" if tomorrow.year == today.year else f"/{tomorrow.year}"
+    expect(row_of[now["code"]].locator("td[data-t='Fechas']")).to_have_text(
+        f"{short(today)} al {short(tomorrow)}{tail}"
+    )
+    expect(dates).to_have_count(3)
+    # The reservation page says the whole date, with the year when it is not this one.
+    page.goto(f"{panel.base}/admin/reservas/{coming['code']}")
+    expect(page.locator("main")).to_contain_text(f"15 de enero de {next_year.year}")

@@ -83,8 +83,8 @@ def test_a_unit_is_created_and_edited(panel: Panel, page: Page) -> None:
     page.get_by_role("link", name="Ajustes").click()
     expect(page).to_have_url(f"{panel.base}/admin/ajustes/cabanas")
     page.get_by_label("Nombre").fill("Cabaña del Lago")
-    page.get_by_label("Capacidad (personas)").fill("5")
-    page.get_by_label("Ocupación base").fill("2")
+    page.get_by_label("Capacidad máxima (personas)").fill("5")
+    page.get_by_label("Personas incluidas en el precio").fill("2")
     page.get_by_label("Precio por noche").fill("70.000")
     page.get_by_role("button", name="Crear cabaña").click()
     expect(page.get_by_role("status")).to_contain_text("la cabaña quedó creada")
@@ -150,7 +150,7 @@ def test_a_bad_photo_url_is_refused_in_spanish_and_nothing_is_lost(panel: Panel,
                   "precio": "50.000", "activa": "si"},
         )  # fmt: skip
         assert too_many.status_code == 422
-        assert "ocupación base entre 1" in too_many.text
+        assert "entre 1 y esa capacidad de personas incluidas en el precio" in too_many.text
     # The JSON API refuses the same photo.
     bad = panel.api.post(
         "/api/v1/accommodations",

@@ -82,11 +82,17 @@ def test_the_system_page_measures_health_backups_and_jobs_and_retries_a_dead_one
     )
     panel.sql("UPDATE jobs SET run_at = now() - interval '2 hours' WHERE kind = 'whatsapp.send'")
     panel.sql("UPDATE jobs SET run_at = now() + interval '3 hours' WHERE kind = 'reservation.remind'")
+    panel.sql(
+        "INSERT INTO jobs (kind, status, attempts, payload, last_error, finished_at) VALUES"
+        " ('email.send', 'dead', 1, '{}', 'e-mail is not configured: set SMTP_HOST and SMTP_FROM', now()),"
+        " ('payments.mercadopago', 'dead', 3, '{}', 'RetryLater: Mercado Pago 503: <html>upstream</html>', now()),"
+        " ('ops.backup', 'dead', 2, '{}', 'KeyError: postgres', now())"
+    )
     [(dead_id,)] = panel.sql(
         "INSERT INTO jobs (kind, status, attempts, payload, last_error, finished_at)"
         " VALUES ('whatsapp.send', 'dead', 8, %s, %s, now()) RETURNING id",
         json.dumps({"message_id": 41}),
-        "GiveUp: WhatsApp said 131026: message undeliverable",
+        "WhatsApp 400: 131026 Message undeliverable",  # as channels/whatsapp/client.py words it
     )
 
     log_in(page, panel.base)
@@ -104,8 +110,19 @@ def test_the_system_page_measures_health_backups_and_jobs_and_retries_a_dead_one
     # The backlog, counted: 3 pending (one due for 2 h, one scheduled later), 1 done, 1 dead.
     expect(page.locator("#tareas-pending .valor")).to_have_text("3")
     expect(page.locator("#tareas-done .valor")).to_have_text("1")
-    expect(page.locator("#tareas-dead .valor")).to_have_text("1")
+    expect(page.locator("#tareas-dead .valor")).to_have_text("4")
     expect(page.locator("#tareas-running .valor")).to_have_text("0")
+    failed = page.locator("#fallidas")
+    email = failed.locator("article", has_text="Enviar un e-mail")
+    expect(email).to_contain_text("1 intento ·")  # agrees: never "1 intentos"
+    expect(email).to_contain_text("El e-mail no está configurado: faltan SMTP_HOST y SMTP_FROM.")
+    expect(failed.locator("article", has_text="Consultar un pago de Mercado Pago")).to_contain_text(
+        "Mercado Pago respondió con un error (HTTP 503)."
+    )
+    backup = failed.locator("article", has_text="Hacer una copia de seguridad")
+    expect(backup).to_contain_text("Falló por un error inesperado; el detalle técnico quedó en el registro")
+    expect(failed).not_to_contain_text("KeyError")
+    expect(failed).not_to_contain_text("upstream")
     expect(page.locator("#mas-vieja")).to_contain_text("desde hace 2 h")
     expect(page.locator("#mas-vieja")).to_contain_text("1 programada para más adelante")
     whatsapp = page.locator('#por-tarea tr[data-kind="whatsapp.send"]')
@@ -116,7 +133,11 @@ def test_the_system_page_measures_health_backups_and_jobs_and_retries_a_dead_one
     dead = page.locator(f"#tarea-{dead_id}")
     expect(dead).to_contain_text("Enviar un WhatsApp")
     expect(dead).to_contain_text("8 intentos")
-    expect(dead).to_contain_text("message undeliverable")
+    # The error in Spanish; the English detail is in the log (jobs.dead), not on the page.
+    expect(dead.locator(".error-tarea")).to_have_text(
+        "Último error: WhatsApp no pudo entregar el mensaje: ese número no puede recibirlo."
+    )
+    expect(page.locator("#fallidas")).not_to_contain_text("Message undeliverable")
     expect(dead).to_contain_text("se abandonó el")
     assert page.evaluate("document.documentElement.scrollWidth") <= 412  # no sideways scrolling on a phone
     screenshot(page, "sistema")
@@ -125,7 +146,7 @@ def test_the_system_page_measures_health_backups_and_jobs_and_retries_a_dead_one
     page.get_by_role("button", name=f"Reintentar la tarea n.º {dead_id}").click()
     expect(page.get_by_role("status")).to_contain_text("la tarea volvió a la cola")
     expect(page.locator(f"#tarea-{dead_id}")).to_have_count(0)
-    expect(page.locator("#tareas-dead .valor")).to_have_text("0")
+    expect(page.locator("#tareas-dead .valor")).to_have_text("3")
     expect(page.locator("#tareas-pending .valor")).to_have_text("4")
     [(status, attempts, finished_at)] = panel.sql(
         "SELECT status, attempts, finished_at FROM jobs WHERE id = %s", dead_id

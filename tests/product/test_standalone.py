@@ -63,7 +63,8 @@ def test_the_reference_lists_every_endpoint_the_application_serves() -> None:
         for path, operations in schema["paths"].items()
         for method in operations
         if not any(
-            re.search(rf"`(?:[A-Z, ]*\b{method.upper()}\b[A-Z, ]*) {re.escape(path)}[`?]", row) for row in rows
+            re.search(rf"`(?:[A-Z, ]*\b{method.upper()}\b[A-Z, ]*) {re.escape(path)}[`?]", row)
+            for row in rows
         )
     ]
     assert missing == []
@@ -83,16 +84,15 @@ def test_the_reference_lists_every_command() -> None:
     commands = list(_commands(root, "alojamientos"))
     assert len(commands) >= 20
     # `db upgrade` may be written as `alojamientos db upgrade …` or after a slash: `/ db downgrade`.
-    missing = [
-        c for c in commands if f"`{c}" not in REFERENCE and f"`{c.split(' ', 1)[1]}" not in REFERENCE
-    ]
+    missing = [c for c in commands if f"`{c}" not in REFERENCE and f"`{c.split(' ', 1)[1]}" not in REFERENCE]
     assert missing == []
 
 
 def test_the_reference_lists_every_setting() -> None:
-    names = [
-        (field.alias or name).upper() for name, field in Settings.model_fields.items()
-    ] + ["ALOJAMIENTOS_ENV_FILE", "ALOJAMIENTOS_VERSION"]
+    names = [(field.alias or name).upper() for name, field in Settings.model_fields.items()] + [
+        "ALOJAMIENTOS_ENV_FILE",
+        "ALOJAMIENTOS_VERSION",
+    ]
     assert [n for n in names if f"`{n}`" not in REFERENCE] == []
 
 

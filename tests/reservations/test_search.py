@@ -27,8 +27,9 @@ async def stays(client: httpx.AsyncClient) -> dict[str, str]:
     codes: dict[str, str] = {}
     for i, name in enumerate(GUESTS):
         phone = f"+54 9 11 5555-{1000 + i}"
-        made = await hold(client, unit["id"], today_ar() + timedelta(days=10 + 3 * i), guest_name=name,
-                          guest_phone=phone)
+        made = await hold(
+            client, unit["id"], today_ar() + timedelta(days=10 + 3 * i), guest_name=name, guest_phone=phone
+        )
         assert made.status_code == 201, made.text
         codes[name] = made.json()["code"]
     return codes
@@ -113,7 +114,9 @@ async def test_name_searches_use_the_trigram_indexes(db: Database) -> None:
     """The queries the API and the panel run are served by the indexes over search_fold()."""
     queries = {
         "ix_reservations_guest_name_search": repository.matching(select(Reservation), "perez"),
-        "ix_conversations_profile_name_search": conversation_repository.matching(select(Conversation), "avila"),
+        "ix_conversations_profile_name_search": conversation_repository.matching(
+            select(Conversation), "avila"
+        ),
     }
     async with db.session_scope() as session:
         await session.execute(text("SET LOCAL enable_seqscan = off"))

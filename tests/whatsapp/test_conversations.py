@@ -207,3 +207,21 @@ async def test_repeated_misunderstanding_offers_a_person(guest: Guest) -> None:
     assert [t for _, t in guest.last_choices()] == ["Sí, con una persona", "Seguir con el bot"]
     [handoff] = await guest.tap("menu:human", "Sí, con una persona")
     assert "le aviso a una persona" in handoff
+
+
+async def test_media_and_unknown_types_get_a_reply(guest: Guest, wa_client: httpx.AsyncClient) -> None:
+    [media] = await guest.send({"type": "image", "image": {"id": "MEDIA1", "mime_type": "image/jpeg"}})
+    assert media.startswith("Recibí tu archivo.")
+    [menu] = await guest.send({"type": "location", "location": {"latitude": -41.1, "longitude": -71.3}})
+    assert menu.startswith("Perdón, no te entendí bien")
+
+
+async def test_the_welcome_names_the_complex_by_its_proper_name(guest: Guest, clean_db: str) -> None:
+    """A fresh install greets with a proper name (never the placeholder "las cabañas"), then the one
+    the owner sets in Ajustes."""
+    [welcome] = await guest.say("hola")
+    assert welcome.startswith("¡Hola, Ana! 👋 Soy el asistente de reservas de Cabañas Los Alerces.\n")
+    with psycopg.connect(psycopg_url(clean_db), autocommit=True) as conn:
+        conn.execute("UPDATE price_settings SET complex_name = 'Complejo Río Azul'")
+    [again] = await guest.say("buenas")
+    assert "Soy el asistente de reservas de Complejo Río Azul." in again

@@ -207,8 +207,8 @@ ERRORS = {
     ),
     "season_not_found": "Esa temporada ya no existe.",
     "invalid_accommodation": (
-        "Revisá los datos de la cabaña: un nombre, capacidad de 1 a 50, ocupación base entre 1"
-        " y la capacidad, y un precio por noche."
+        "Revisá los datos de la cabaña: un nombre, una capacidad máxima de 1 a 50 personas, entre 1"
+        " y esa capacidad de personas incluidas en el precio, y un precio por noche."
     ),
     "invalid_photo_url": (
         "Las fotos tienen que ser direcciones que empiecen con http:// o https://, una por línea."
@@ -322,6 +322,66 @@ SKIPPED_EVENT = {
     ),
 }
 
+# Why a background job failed (jobs.worker stores `GiveUp` messages as they are and other exceptions
+# as `Type: message`; the clients' texts are in channels/whatsapp/client.py, notifications/email.py,
+# payments/mercadopago/client.py), in the operator's words. The English detail stays in the log
+# (`jobs.dead`) and in the jobs API; the panel shows only these.
+_SERVICE = r"(?P<service>WhatsApp|Mercado Pago)"
+JOB_ERRORS = (
+    (
+        r"^no handler for job kind .*$",
+        "Esta versión no sabe hacer este tipo de tarea (quedó de una versión anterior).",
+    ),
+    (r"^e-mail is not configured.*$", "El e-mail no está configurado: faltan SMTP_HOST y SMTP_FROM."),
+    (r"^SMTP_FROM is not an e-mail address.*$", "SMTP_FROM no es una dirección de e-mail válida."),
+    (r"^cannot build the e-mail.*$", "No se pudo armar el e-mail (revisá la dirección del huésped)."),
+    (r"^SMTP connection to .* failed.*$", "No se pudo conectar con el servidor de correo."),
+    (r"^SMTP server certificate rejected.*$", "El certificado del servidor de correo no es válido."),
+    (r"^SMTP server disconnected.*$", "El servidor de correo cortó la conexión."),
+    (r"^SMTP.*$", "El servidor de correo rechazó el envío."),
+    (
+        r"^media of \d+ bytes is over .*$",
+        "El archivo que mandó el huésped es demasiado grande para guardarlo.",
+    ),
+    (
+        r"^WhatsApp media answer without a URL$",
+        "WhatsApp no dio la dirección del archivo que mandó el huésped.",
+    ),
+    (rf"^{_SERVICE}(?: media)? unreachable.*$", r"No se pudo conectar con \g<service>."),
+    (r"^WhatsApp 4\d\d: 131026\b.*$", "WhatsApp no pudo entregar el mensaje: ese número no puede recibirlo."),
+    (
+        r"^WhatsApp 4\d\d: 131047\b.*$",
+        "Pasaron más de 24 horas desde el último mensaje del huésped y no hay plantilla aprobada.",
+    ),
+    (r"^WhatsApp 4\d\d: (?:130429|131056|131049)\b.*$", "WhatsApp frenó los envíos por exceso de mensajes."),
+    (
+        rf"^{_SERVICE}(?: media)?(?: download)? 401\b.*$",
+        r"\g<service> rechazó las credenciales (HTTP 401): revisá el token.",
+    ),
+    (
+        rf"^{_SERVICE}(?: media)?(?: download)? (?P<status>\d{{3}})\b.*$",
+        r"\g<service> respondió con un error (HTTP \g<status>).",
+    ),
+    (rf"^{_SERVICE} answered .*$", r"\g<service> respondió algo que no se entiende."),
+    (
+        rf"^{_SERVICE} accepted the message but .*$",
+        r"\g<service> aceptó el mensaje pero respondió algo que no se entiende.",
+    ),
+    (r"^\w*(?:Timeout|TimedOut)\w*:.*$", "El servicio tardó demasiado en responder."),
+    (r"^(?:ConnectError|ConnectionRefusedError|OSError)\b.*$", "No se pudo conectar con el servicio."),
+)
+UNKNOWN_JOB_ERROR = "Falló por un error inesperado; el detalle técnico quedó en el registro del sistema."
+
+# Why a health check failed (observability.health), in the operator's words.
+HEALTH_ERRORS = (
+    (
+        r"^the database schema is not at this version's migration head$",
+        "La base de datos no está actualizada para esta versión: corré «alojamientos db upgrade».",
+    ),
+    (r"^\w*(?:Timeout|TimedOut)\w*:.*$", "No respondió a tiempo."),
+)
+UNKNOWN_HEALTH_ERROR = "No responde; el detalle técnico quedó en el registro del sistema."
+
 DEFAULT_ERROR = "No se pudo completar la acción. Probá de nuevo en un momento."
 
 DONE = {
@@ -426,6 +486,25 @@ def message_kind(kind: str, body: str, detail: dict[str, Any], phone: Callable[[
     if kind == "number_changed" and detail.get("new_phone"):
         return f"📱 Cambió su número de WhatsApp: ahora es {phone(str(detail['new_phone']))}"
     return MESSAGE_KIND.get(kind, "")
+
+
+def _spanish(message: str, known: tuple[tuple[str, str], ...], unknown: str) -> str:
+    # Exceptions that are not GiveUp arrive as `Type: message`; GiveUp ones as the bare message.
+    for text in (message, message.split(": ", 1)[-1]):
+        for pattern, spanish in known:
+            if match := re.fullmatch(pattern, text, flags=re.DOTALL):
+                return match.expand(spanish)
+    return unknown
+
+
+def job_error(message: str) -> str:
+    """A background job's last error in Spanish, never the English detail (that is in the log)."""
+    return _spanish(message, JOB_ERRORS, UNKNOWN_JOB_ERROR)
+
+
+def health_error(message: str) -> str:
+    """A failed health check in Spanish, never the English detail (that is in the log)."""
+    return _spanish(message, HEALTH_ERRORS, UNKNOWN_HEALTH_ERROR)
 
 
 def actor(value: str) -> str:

@@ -94,8 +94,14 @@ def _tipo_mensaje(message: Any) -> str:
     return labels.message_kind(message.kind, message.body, detail, display_phone)
 
 
+def _cuantos(n: int, singular: str, plural: str) -> str:
+    """`1 intento`, `3 intentos`: the count and the word that agrees with it."""
+    return f"{n} {singular if n == 1 else plural}"
+
+
 templates.env.filters.update(
     ajuste=_ajuste,
+    cuantos=_cuantos,
     dia_semana=lambda d: WEEKDAYS[d.weekday()],
     fecha=_fecha,
     fecha_corta=_fecha_corta,

@@ -44,7 +44,6 @@ from alojamientos.reservations.service import reservation as reservation_service
 
 log = logging.getLogger(__name__)
 
-COMPLEX_NAME = "las cabañas"
 QUESTION_INTENTS = ("price", "services", "location", "checkin_info", "payment")
 BLOCKING_INTENTS = {"reserve", "modify", "cancel", "payment", "checkin_info"}
 YES = re.compile(r"^\s*(s[ií]|dale|confirm\w*|de una|ok|okey|listo)\b", re.IGNORECASE)
@@ -159,8 +158,9 @@ class ConversationEngine:
         code = held.code if held else None
         if inbound.kind == "welcome":
             name = ctx.conversation.profile_name
+            complex_name = (await pricing.settings(session)).complex_name
             return [
-                Reply(r.say("welcome", name=name.split()[0] if name else None, complex=COMPLEX_NAME), _menu())
+                Reply(r.say("welcome", name=name.split()[0] if name else None, complex=complex_name), _menu())
             ]
         if inbound.kind in ("order", "form"):
             await conversations.alert(
@@ -225,8 +225,9 @@ class ConversationEngine:
         if "greeting" in intents:
             ctx.data["misses"] = 0
             name = ctx.conversation.profile_name
+            complex_name = (await pricing.settings(session)).complex_name
             return [
-                Reply(r.say("welcome", name=name.split()[0] if name else None, complex=COMPLEX_NAME), _menu())
+                Reply(r.say("welcome", name=name.split()[0] if name else None, complex=complex_name), _menu())
             ]
         if intents == {"other"} and ACK.match(text):
             if ctx.state == "asking_name":

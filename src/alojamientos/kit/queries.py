@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, func, literal, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, String, func, literal, select
 
 
 def count_of(query: Select[Any]) -> Select[int]:
@@ -12,7 +12,7 @@ def count_of(query: Select[Any]) -> Select[int]:
     return select(func.count()).select_from(query.limit(None).offset(None).order_by(None).subquery())
 
 
-def folded_contains(column: ColumnElement[str | None], text: str) -> ColumnElement[bool]:
+def folded_contains(column: SQLColumnExpression[Any], text: str) -> ColumnElement[bool]:
     """`column` contains `text` whatever the case and accents: `perez` finds `Ana Pérez`.
 
     Both sides go through the database's `search_fold()` (lower(unaccent()), migration 0007), which

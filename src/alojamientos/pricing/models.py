@@ -49,7 +49,8 @@ class PriceSettings(TimestampMixin, Base):
     cancellation_policy: Mapped[str] = mapped_column(Text, server_default=text("''"))
     bank_transfer_details: Mapped[str] = mapped_column(Text, server_default=text("''"))
     checkin_instructions_days_before: Mapped[int] = mapped_column(Integer, server_default=text("1"))
-    complex_name: Mapped[str] = mapped_column(String(120), server_default=text("'las cabañas'"))
+    # A proper name, so guests never read a placeholder ("Soy el asistente de reservas de …").
+    complex_name: Mapped[str] = mapped_column(String(120), server_default=text("'Cabañas Los Alerces'"))
     # The longest stay, and how many days ahead of today a stay may end (API, panel and chat alike).
     max_nights: Mapped[int] = mapped_column(Integer, server_default=text("60"))
     booking_horizon_days: Mapped[int] = mapped_column(Integer, server_default=text("730"))

@@ -1,4 +1,5 @@
-"""Accent- and case-free search by name: `Perez` finds `Pérez`, in the database and indexed.
+"""Accent- and case-free search by name (`Perez` finds `Pérez`, indexed); a proper default name for
+the complex.
 
 `unaccent()` is only STABLE (its dictionary could change), so it cannot appear in an index; the
 IMMUTABLE wrapper `search_fold(text)` (lower-cased, accents removed, with the dictionary named
@@ -6,10 +7,14 @@ explicitly) can, as PostgreSQL's documentation of the unaccent module suggests. 
 over `search_fold(...)` serve `LIKE '%…%'` on reservations' guest names and conversations' profile
 names.
 
-Downgrading drops the indexes and the function; the extensions stay (they hold no data and other
+The complex's default name was the placeholder "las cabañas" (guests read "Soy el asistente de
+reservas de las cabañas"); it becomes a proper name, and rows still holding the placeholder take it.
+
+Downgrading drops the indexes and the function and puts the placeholder back where the new default
+was never changed; the extensions stay (they hold no data and other
 schemas in this database may use them, like btree_gist in 0001).
 
-Revision ID: 0007_accent_free_search
+Revision ID: 0007_search_complex_name
 Revises: 0006_accommodation_photos
 Create Date: 2026-11-30 14:20:00.000000
 """
@@ -18,14 +23,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_accent_free_search"
+revision: str = "0007_search_complex_name"
 down_revision: str | None = "0006_accommodation_photos"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 # Set to True when downgrade() cannot restore what upgrade() changed: `rollback` refuses to cross it.
 irreversible = False
+
+PLACEHOLDER = "las cabañas"
+COMPLEX_NAME = "Cabañas Los Alerces"
 
 
 def upgrade() -> None:
@@ -45,9 +54,20 @@ def upgrade() -> None:
         "CREATE INDEX ix_conversations_profile_name_search ON conversations"
         " USING gin (search_fold(profile_name) gin_trgm_ops)"
     )
+    _rename_default(PLACEHOLDER, COMPLEX_NAME)
+
+
+def _rename_default(old: str, new: str) -> None:
+    op.alter_column("price_settings", "complex_name", server_default=sa.text(f"'{new}'"))
+    op.execute(
+        sa.text("UPDATE price_settings SET complex_name = :new WHERE complex_name = :old").bindparams(
+            new=new, old=old
+        )
+    )
 
 
 def downgrade() -> None:
+    _rename_default(COMPLEX_NAME, PLACEHOLDER)
     op.drop_index("ix_conversations_profile_name_search", table_name="conversations")
     op.drop_index("ix_reservations_guest_name_search", table_name="reservations")
     op.execute("DROP FUNCTION search_fold(text)")
