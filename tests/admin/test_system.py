@@ -86,7 +86,7 @@ def test_the_system_page_measures_health_backups_and_jobs_and_retries_a_dead_one
         "INSERT INTO jobs (kind, status, attempts, payload, last_error, finished_at) VALUES"
         " ('email.send', 'dead', 1, '{}', 'e-mail is not configured: set SMTP_HOST and SMTP_FROM', now()),"
         " ('payments.mercadopago', 'dead', 3, '{}', 'RetryLater: Mercado Pago 503: <html>upstream</html>', now()),"
-        " ('ops.backup', 'dead', 2, '{}', 'KeyError: postgres', now())"
+        " ('ical.sync_feed', 'dead', 2, '{}', 'KeyError: postgres', now())"
     )
     [(dead_id,)] = panel.sql(
         "INSERT INTO jobs (kind, status, attempts, payload, last_error, finished_at)"
@@ -119,8 +119,8 @@ def test_the_system_page_measures_health_backups_and_jobs_and_retries_a_dead_one
     expect(failed.locator("article", has_text="Consultar un pago de Mercado Pago")).to_contain_text(
         "Mercado Pago respondió con un error (HTTP 503)."
     )
-    backup = failed.locator("article", has_text="Hacer una copia de seguridad")
-    expect(backup).to_contain_text("Falló por un error inesperado; el detalle técnico quedó en el registro")
+    feed = failed.locator("article", has_text="Sincronizar un calendario externo")
+    expect(feed).to_contain_text("Falló por un error inesperado; el detalle técnico quedó en el registro")
     expect(failed).not_to_contain_text("KeyError")
     expect(failed).not_to_contain_text("upstream")
     expect(page.locator("#mas-vieja")).to_contain_text("desde hace 2 h")

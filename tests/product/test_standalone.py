@@ -176,7 +176,7 @@ async def test_the_calendars_page_warns_while_the_export_links_are_not_public(
     assert f'value="{public_base_url.rstrip("/")}/api/v1/ical/' in page
     if reason is None:
         assert "PUBLIC_BASE_URL" not in page
-        assert 'role="alert"' not in page
+        assert 'id="direccion-publica"' not in page
         return
     assert "Airbnb y Booking no van a poder leer estas direcciones para exportar." in page
     assert f"Empiezan con {public_base_url}, {reason}" in page
