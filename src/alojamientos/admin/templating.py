@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from fastapi import Request
@@ -30,13 +31,16 @@ from alojamientos.kit.phone import display as display_phone
 from alojamientos.ops.backup.common import human_size
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+DEFAULT_TZ = ZoneInfo("America/Argentina/Buenos_Aires")
 STATIC_DIR = Path(__file__).parent / "static"
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 
 
 def _today(context: Context) -> date:
-    return local_today(local_tz(context["request"]))
+    # Partials rendered on their own (from a macro or an import) may have no request in context.
+    request = context.get("request")
+    return local_today(local_tz(request) if request is not None else DEFAULT_TZ)
 
 
 @pass_context
