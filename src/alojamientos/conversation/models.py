@@ -28,7 +28,7 @@ class Conversation(TimestampMixin, Base):
 
     __tablename__ = "conversations"
     __table_args__ = (
-        # Accent- and case-free name search (migration 0010 creates search_fold and pg_trgm).
+        # Accent- and case-free name search (migration 0011 creates search_fold and pg_trgm).
         Index(
             "ix_conversations_profile_name_search",
             func.search_fold(text("profile_name")).label("profile_name_folded"),

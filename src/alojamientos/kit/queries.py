@@ -15,7 +15,7 @@ def count_of(query: Select[Any]) -> Select[int]:
 def folded_contains(column: SQLColumnExpression[Any], text: str) -> ColumnElement[bool]:
     """`column` contains `text` whatever the case and accents: `perez` finds `Ana Pérez`.
 
-    Both sides go through the database's `search_fold()` (lower(unaccent()), migration 0010), which
+    Both sides go through the database's `search_fold()` (lower(unaccent()), migration 0011), which
     the trigram GIN indexes on guest and profile names are built over. `%`, `_` and `\\` in `text`
     match themselves.
     """

@@ -100,7 +100,7 @@ class Reservation(TimestampMixin, Base):
             using="gist",
             name="reservations_no_overlap",
         ),
-        # Accent- and case-free name search (migration 0010 creates search_fold and pg_trgm).
+        # Accent- and case-free name search (migration 0011 creates search_fold and pg_trgm).
         Index(
             "ix_reservations_guest_name_search",
             func.search_fold(text("guest_name")).label("guest_name_folded"),
