@@ -14,8 +14,8 @@ Downgrading drops the indexes and the function and puts the placeholder back whe
 was never changed; the extensions stay (they hold no data and other
 schemas in this database may use them, like btree_gist in 0001).
 
-Revision ID: 0011_search_complex_name
-Revises: 0010_message_kinds
+Revision ID: 0012_search_complex_name
+Revises: 0011_stay_limits
 Create Date: 2026-11-30 15:45:00.000000
 """
 
@@ -26,8 +26,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_search_complex_name"
-down_revision: str | None = "0010_message_kinds"
+revision: str = "0012_search_complex_name"
+down_revision: str | None = "0011_stay_limits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 # Set to True when downgrade() cannot restore what upgrade() changed: `rollback` refuses to cross it.
