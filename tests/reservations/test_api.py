@@ -80,12 +80,15 @@ async def test_hold_then_confirm_then_cancel_releases_the_dates(client: httpx.As
 async def test_overlap_is_409_naming_the_conflicting_range(client: httpx.AsyncClient) -> None:
     unit = await create_unit(client)
     check_in = today_ar() + timedelta(days=20)
-    assert (await hold(client, unit["id"], check_in, nights=3)).status_code == 201
+    first = await hold(client, unit["id"], check_in, nights=3)
+    assert first.status_code == 201
     clash = await hold(client, unit["id"], check_in + timedelta(days=2), nights=4)
     assert clash.status_code == 409
     error = clash.json()["error"]
     assert error["code"] == "dates_unavailable"
     assert error["conflict"] == {
+        "code": first.json()["code"],
+        "kind": "stay",
         "check_in": check_in.isoformat(),
         "check_out": (check_in + timedelta(days=3)).isoformat(),
     }

@@ -146,6 +146,8 @@ async def test_moving_onto_another_stays_nights_is_refused_and_changes_nothing(
         await _move(db, ana["code"], unit["id"], _later(29), nights=3)
     # It names the stay it collided with, never the one being moved.
     assert refused.value.details["conflict"] == {
+        "code": bruno["code"],
+        "kind": "stay",
         "check_in": bruno["check_in"],
         "check_out": bruno["check_out"],
     }

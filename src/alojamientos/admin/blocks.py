@@ -23,7 +23,6 @@ from alojamientos.calendar_sync.models import IcalFeed
 from alojamientos.db import SessionDep
 from alojamientos.errors import AppError, InvalidInput
 from alojamientos.kit.inputs import stored_id
-from alojamientos.reservations.errors import WrongKind
 from alojamientos.reservations.models import Accommodation
 from alojamientos.reservations.service import NewBlock
 from alojamientos.reservations.service import reservation as reservation_service
@@ -103,8 +102,5 @@ async def block_detail(request: Request, code: str, session: SessionDep, hecho: 
 
 @router.post("/{code}/liberar")
 async def release_block(code: str, session: SessionDep, admin: CurrentAdmin) -> Response:
-    found = await reservation_service.get(session, code)
-    if found.kind != "block":
-        raise WrongKind(f"{found.code} is a guest's stay", kind=found.kind)
-    released = await reservation_service.unblock(session, found.code, actor=admin.actor)
+    released = await reservation_service.unblock(session, code, actor=admin.actor)
     return RedirectResponse(f"{PREFIX}/bloqueos/{released.code}?hecho=liberada", status_code=303)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from alojamientos.auth.deps import CurrentOperator
 from alojamientos.calendar_sync.ical_export import export_url
 from alojamientos.db import SessionDep
-from alojamientos.errors import InvalidInput
+from alojamientos.errors import InvalidInput, error_responses
 from alojamientos.kit.inputs import INT4_MAX
 from alojamientos.kit.queries import count_of
 from alojamientos.notifications import service as notification_service
@@ -29,8 +29,10 @@ from alojamientos.reservations.schemas import (
     AgreedPriceIn,
     AvailabilityOut,
     AvailableUnit,
+    BlockCreate,
     CancelRequest,
     ChangeRequest,
+    GuestUpdate,
     NightOut,
     PriceRequest,
     QuoteOut,
@@ -40,7 +42,7 @@ from alojamientos.reservations.schemas import (
     ReservationList,
     ReservationOut,
 )
-from alojamientos.reservations.service import AgreedPrice, NewStay, UnitFields
+from alojamientos.reservations.service import AgreedPrice, NewBlock, NewStay, UnitFields
 from alojamientos.reservations.service import reservation as reservation_service
 
 router = APIRouter(prefix="/api/v1", tags=["reservations"])
@@ -173,25 +175,6 @@ def _agreed(body: AgreedPriceIn | None) -> AgreedPrice | None:
     return AgreedPrice(**body.model_dump()) if body else None
 
 
-@router.post("/reservations/{code}/change", response_model=ReservationDetail)
-async def change_reservation(
-    code: str, body: ChangeRequest, session: SessionDep, operator: CurrentOperator
-) -> object:
-    """Same reservation, another unit, dates or party; the guest is told the new stay and total."""
-    changed = await reservation_service.change_stay(
-        session,
-        code,
-        accommodation_id=body.accommodation_id,
-        check_in=body.check_in,
-        check_out=body.check_out,
-        guests=body.guests,
-        actor=_actor(operator),
-        price=body.price,
-        override_reason=body.override_reason,
-    )
-    return await reservation_service.get(session, changed.code)
-
-
 @router.post("/reservations/{code}/price", response_model=ReservationDetail)
 async def set_price(code: str, body: PriceRequest, session: SessionDep, operator: CurrentOperator) -> object:
     """Agree a total or a discount with a reason (or go back to the list); the guest is told."""
@@ -260,3 +243,119 @@ async def resend_payment_request(code: str, session: SessionDep, operator: Curre
     409 `not_held` unless the stay is `pre_reserved`; 409 `no_guest_contact` when nobody can be reached.
     """
     return await notification_service.resend_payment_request(session, code, actor=_actor(operator))
+
+
+# What each action answers besides 200/201 (the body is always `{"error": {"code", "message", ...}}`).
+_NO_RESERVATION = "`reservation_not_found`: no reservation has that code"
+_BAD_INPUT = "`validation_error` (fields named in `fields`)"
+
+MOVE_ERRORS = error_responses(
+    {
+        404: f"{_NO_RESERVATION}; `accommodation_not_found`: no unit has that id",
+        409: "`dates_unavailable`: another stay or block holds some of those nights (`conflict` names"
+        " it: code, kind, check_in, check_out); `invalid_transition`: the reservation is not a hold or"
+        " a confirmed stay (`status` says what it is); `price_choice_required`: it has an agreed price"
+        " (`total`, `reason`), so say `price`: keep or reprice",
+        422: f"{_BAD_INPUT}; `wrong_kind`: the code is a block; `nothing_changed`: it already is that"
+        " stay; `invalid_price`: `keep` without an agreed price; `past_dates`, `minimum_stay`,"
+        " `too_many_guests`, `accommodation_inactive` and the other stay rules (unless `override_reason`)",
+    }
+)
+NO_SHOW_ERRORS = error_responses(
+    {
+        404: _NO_RESERVATION,
+        409: "`invalid_transition`: only a confirmed stay can be a no-show (`status` says what it is)",
+        422: "`not_arrived_yet`: its check-in day has not come (`check_in`); `wrong_kind`: a block",
+    }
+)
+GUEST_ERRORS = error_responses(
+    {
+        404: _NO_RESERVATION,
+        422: f"{_BAD_INPUT}: a phone that is not one, an e-mail that is not one; `invalid_guest`: an"
+        " empty name (`field`); `nothing_changed`: it already has those details; `wrong_kind`: a block",
+    }
+)
+BLOCK_ERRORS = error_responses(
+    {
+        404: "`accommodation_not_found`: no unit has that id",
+        409: "`dates_unavailable`: a stay or block holds some of those nights (`conflict` names it)",
+        422: f"{_BAD_INPUT}, e.g. check_out not after check_in; `past_dates`: it starts before today",
+    }
+)
+UNBLOCK_ERRORS = error_responses(
+    {
+        404: _NO_RESERVATION,
+        409: "`invalid_transition`: the block is already open (`status`: cancelled)",
+        422: "`wrong_kind`: the code is a guest's stay, or another channel's block (it follows its feed)",
+    }
+)
+
+
+@router.post("/reservations/{code}/change", response_model=ReservationDetail, responses=MOVE_ERRORS)
+async def change_reservation(
+    code: str, body: ChangeRequest, session: SessionDep, operator: CurrentOperator
+) -> object:
+    """Move a hold or confirmed stay: other dates, and optionally another unit or party size.
+
+    The same reservation (code, payments) re-quoted from the price list, or keeping its agreed price
+    (`price`: "keep" | "reprice", required when it has one); the guest is told the new stay and total
+    (a `stay_changed` event), exactly as when the panel moves it.
+    """
+    changed = await reservation_service.change_stay(
+        session,
+        code,
+        accommodation_id=body.accommodation_id,
+        check_in=body.check_in,
+        check_out=body.check_out,
+        guests=body.guests,
+        actor=_actor(operator),
+        price=body.price,
+        override_reason=body.override_reason,
+    )
+    return await reservation_service.get(session, changed.code)
+
+
+@router.post("/reservations/{code}/no-show", response_model=ReservationDetail, responses=NO_SHOW_ERRORS)
+async def mark_no_show(code: str, session: SessionDep, operator: CurrentOperator) -> object:
+    """The guest never came: a confirmed stay, from its check-in day (the complex's time zone) on,
+    becomes `no_show` and its nights are free again."""
+    marked = await reservation_service.no_show(session, code, actor=_actor(operator))
+    return await reservation_service.get(session, marked.code)
+
+
+@router.patch("/reservations/{code}/guest", response_model=ReservationDetail, responses=GUEST_ERRORS)
+async def update_guest(
+    code: str, body: GuestUpdate, session: SessionDep, operator: CurrentOperator
+) -> object:
+    """Correct the guest's name, phone (any format, stored as E.164) or e-mail; fields left out stay,
+    `null` clears the phone or e-mail. The guest is not messaged (a `guest_updated` event)."""
+    current = await reservation_service.get(session, code)
+    given = body.model_fields_set
+    fixed = await reservation_service.update_guest(
+        session,
+        current.code,
+        name=(body.guest_name or "") if "guest_name" in given else current.guest_name,
+        phone=body.guest_phone if "guest_phone" in given else current.guest_phone,
+        email=body.guest_email if "guest_email" in given else current.guest_email,
+        actor=_actor(operator),
+    )
+    return await reservation_service.get(session, fixed.code)
+
+
+@router.post("/blocks", status_code=201, response_model=ReservationDetail, responses=BLOCK_ERRORS)
+async def create_block(body: BlockCreate, session: SessionDep, operator: CurrentOperator) -> object:
+    """Close a unit's nights `[check_in, check_out)` ourselves (maintenance, the owner's family): a
+    reservation of kind `block`, exported to Airbnb and Booking like any stay; nobody is messaged."""
+    blocked = await reservation_service.block(
+        session,
+        NewBlock(body.accommodation_id, body.check_in, body.check_out, body.reason),
+        actor=_actor(operator),
+    )
+    return await reservation_service.get(session, blocked.code)
+
+
+@router.delete("/blocks/{code}", response_model=ReservationDetail, responses=UNBLOCK_ERRORS)
+async def delete_block(code: str, session: SessionDep, operator: CurrentOperator) -> object:
+    """Open a block of ours again: it becomes `cancelled` (kept in the history) and its nights are free."""
+    released = await reservation_service.unblock(session, code, actor=_actor(operator))
+    return await reservation_service.get(session, released.code)

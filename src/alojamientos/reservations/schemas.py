@@ -172,18 +172,6 @@ class AgreedPriceIn(BaseModel):
         return self
 
 
-class ChangeRequest(Stay):
-    """Another unit, dates or party for the same reservation."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    accommodation_id: Id
-    guests: Guests
-    # Required when the stay has an agreed price (409 price_choice_required otherwise).
-    price: Literal["keep", "reprice"] | None = None
-    override_reason: str | None = Field(default=None, min_length=1, max_length=500)
-
-
 class PriceRequest(BaseModel):
     """An agreed price for the stay, or `agreed_price: null` to go back to the price list."""
 
@@ -206,6 +194,42 @@ class ReservationCreate(Stay):
     agreed_price: AgreedPriceIn | None = None
     # Book past the complex's stay rules (minimum nights…), and why; recorded in the events.
     override_reason: str | None = Field(default=None, min_length=1, max_length=500)
+
+
+# Until the shared bounded ids land: a unit id fits PostgreSQL's `integer`.
+
+
+class ChangeRequest(Stay):
+    """Other dates, and optionally another unit or party size (left out: as they are now)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accommodation_id: Id | None = None
+    guests: int | None = Field(default=None, ge=1, le=50)
+    # Required when the stay has an agreed price (409 price_choice_required otherwise): keep that
+    # total for the new stay, or take the price list's.
+    price: Literal["keep", "reprice"] | None = None
+    # Move past the complex's stay rules (minimum nights…), and why; recorded in the event.
+    override_reason: str | None = Field(default=None, min_length=1, max_length=500)
+
+
+class GuestUpdate(BaseModel):
+    """Who the guest is; a field left out stays as it is, `null` clears the phone or e-mail."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    guest_name: str | None = Field(default=None, min_length=1, max_length=200)
+    guest_phone: Phone | None = None
+    guest_email: EmailStr | None = None
+
+
+class BlockCreate(Stay):
+    """Nights a unit is closed for our own reasons; `reason` is what the calendar shows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    accommodation_id: Id
+    reason: str = Field(default="", max_length=200)
 
 
 class CancelRequest(BaseModel):

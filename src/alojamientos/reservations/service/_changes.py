@@ -46,10 +46,10 @@ async def change_stay(
     session: AsyncSession,
     code: str,
     *,
-    accommodation_id: int,
+    accommodation_id: int | None = None,
     check_in: date,
     check_out: date,
-    guests: int,
+    guests: int | None = None,
     actor: str,
     price: PriceChoice | None = None,
     override_reason: str | None = None,
@@ -60,7 +60,11 @@ async def change_stay(
     expiry, and the exclusion constraint decides overlaps exactly as for a new hold. A stay with an
     agreed price needs `price`: "keep" (the same total, whatever the list says for the new stay) or
     "reprice" (the list's price for the new stay); PriceChoiceRequired (409) without it.
+    A unit or party size left as None stays as it is.
     `override_reason`: book past the stay rules, as for a new hold (operators only).
+    Errors: ReservationNotFound (404), WrongKind (a block, 422), InvalidTransition (not a hold or
+    confirmed stay, 409), DatesUnavailable (409, naming the stay in the way), PriceChoiceRequired
+    (409), NothingChanged, InvalidPrice and the quote's own refusals (422), AccommodationNotFound (404).
     """
     stay = await self._locked(session, code)  # a confirm or cancel waits for us, or we for it
     if stay.kind != "stay":
@@ -70,6 +74,8 @@ async def change_stay(
             f"reservation {stay.code} is {stay.status}; only holds and confirmed stays can change",
             status=stay.status,
         )
+    accommodation_id = stay.accommodation_id if accommodation_id is None else accommodation_id
+    guests = stay.guests if guests is None else guests
     if (stay.accommodation_id, stay.check_in, stay.check_out, stay.guests) == (
         accommodation_id,
         check_in,

@@ -113,9 +113,9 @@ async def block(self: ReservationService, session: AsyncSession, new: NewBlock, 
             status=ReservationStatus.confirmed.value,
             source=ReservationSource.admin.value,
             kind="block",
-            total_amount=Decimal(0),
-            deposit_amount=Decimal(0),
-            paid_amount=Decimal(0),
+            total_amount=Decimal("0.00"),  # as the numeric(12,2) column gives it back
+            deposit_amount=Decimal("0.00"),
+            paid_amount=Decimal("0.00"),
         )
 
     blocked = await self._insert(session, build, unit.id, new.check_in, new.check_out)
@@ -205,12 +205,23 @@ async def _dates_unavailable(
     *,
     besides: str | None = None,
 ) -> DatesUnavailable:
-    """Name the stay we collided with (it is committed: the constraint waited for it)."""
+    """Name the stay we collided with (it is committed: the constraint waited for it).
+
+    `conflict` is `{"code", "kind" ("stay" | "block"), "check_in", "check_out"}`, or None when the
+    other stay was gone by the time we looked.
+    """
     clash = await self.clash(session, accommodation_id, check_in, check_out, besides=besides)
     conflict = (
-        {"check_in": clash.check_in.isoformat(), "check_out": clash.check_out.isoformat()} if clash else None
+        {
+            "code": clash.code,
+            "kind": clash.kind,
+            "check_in": clash.check_in.isoformat(),
+            "check_out": clash.check_out.isoformat(),
+        }
+        if clash
+        else None
     )
-    where = f" ({conflict['check_in']} to {conflict['check_out']})" if conflict else ""
+    where = f" ({conflict['code']}, {conflict['check_in']} to {conflict['check_out']})" if conflict else ""
     return DatesUnavailable(
         f"those dates overlap another stay in this unit{where}",
         accommodation_id=accommodation_id,
