@@ -214,6 +214,25 @@ async def test_a_move_the_rules_refuse_says_why(client: httpx.AsyncClient) -> No
     assert len((await _detail(client, booked["code"]))["events"]) == 1
 
 
+async def test_a_dates_only_move_of_an_agreed_price_asks_then_keeps_it(client: httpx.AsyncClient) -> None:
+    unit = await create_unit(client)
+    agreed = {"total": "70000", "reason": "Cliente de siempre"}
+    booked = await _book(client, unit["id"], _later(20), agreed_price=agreed, status="confirmed")
+    url = f"/api/v1/reservations/{booked['code']}/change"
+    asked = _error(await client.post(url, json=_stay(_later(40))), 409, "price_choice_required")
+    assert (asked["total"], asked["choices"]) == ("70000.00", ["keep", "reprice"])
+    _error(await client.post(url, json=_stay(_later(40), price="maybe")), 422, "validation_error")
+    kept = await client.post(url, json=_stay(_later(40), price="keep"))
+    assert kept.status_code == 200, kept.text
+    body = kept.json()
+    assert (body["check_in"], body["total_amount"], body["price_reason"]) == (
+        _later(40).isoformat(),
+        "70000.00",
+        "Cliente de siempre",
+    )
+    assert body["events"][-1]["data"]["price"] == "keep"
+
+
 # --- no-show -------------------------------------------------------------------------------------
 
 
@@ -557,7 +576,7 @@ async def test_the_panel_and_the_api_record_the_same_events(
 
 
 ACTIONS = [
-    ("post", "/api/v1/reservations/{code}/change", {"200", "404", "409", "422"}),
+    ("post", "/api/v1/reservations/{code}/change", {"200", "404", "409", "422"}),  # incl. price
     ("post", "/api/v1/reservations/{code}/no-show", {"200", "404", "409", "422"}),
     ("patch", "/api/v1/reservations/{code}/guest", {"200", "404", "422"}),
     ("post", "/api/v1/blocks", {"201", "404", "409", "422"}),
