@@ -196,16 +196,13 @@ class ReservationCreate(Stay):
     override_reason: str | None = Field(default=None, min_length=1, max_length=500)
 
 
-# Until the shared bounded ids land: a unit id fits PostgreSQL's `integer`.
-
-
 class ChangeRequest(Stay):
     """Other dates, and optionally another unit or party size (left out: as they are now)."""
 
     model_config = ConfigDict(extra="forbid")
 
     accommodation_id: Id | None = None
-    guests: int | None = Field(default=None, ge=1, le=50)
+    guests: Guests | None = None
     # Required when the stay has an agreed price (409 price_choice_required otherwise): keep that
     # total for the new stay, or take the price list's.
     price: Literal["keep", "reprice"] | None = None
