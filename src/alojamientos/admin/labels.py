@@ -411,6 +411,7 @@ DONE = {
     "estadias": "Listo: guardamos el largo máximo de las estadías y hasta cuándo se puede reservar.",
     "temporada": "Listo: la temporada vale para las próximas cotizaciones.",
     "temporada-borrada": "Listo: borramos la temporada.",
+    "temporada-editada": "Listo: guardamos los cambios de la temporada para las próximas cotizaciones.",
     "respuesta": "Listo: el bot ya usa la respuesta nueva.",
     "calendario": "Listo: agregamos el calendario. Sincronizalo para traer sus fechas.",
     "sincronizado": "Listo: sincronizamos el calendario.",
@@ -448,6 +449,8 @@ def error_message(code: str) -> str:
 
 def refusal(code: str, details: dict[str, Any]) -> str:
     """Why a stay cannot be booked, naming the rule that refuses it when the error says which."""
+    if code == "minimum_stay" and details.get("rule") == "long_weekend":
+        return f"Para el finde largo la estadía mínima es de {_noches(details['min_nights'])}."
     if code == "minimum_stay" and "min_nights" in details:
         rule = f"la temporada «{details['season']}»" if details.get("season") else "el complejo"
         return (

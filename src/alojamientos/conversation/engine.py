@@ -35,6 +35,7 @@ from alojamientos.errors import AppError
 from alojamientos.jobs.queue import enqueue
 from alojamientos.kit.clock import local_today, utc_now
 from alojamientos.ops.flags import flags
+from alojamientos.pricing.rules import MinimumRule
 from alojamientos.pricing.service import pricing
 from alojamientos.reservations import repository
 from alojamientos.reservations.errors import DatesUnavailable, InvalidTransition
@@ -369,10 +370,20 @@ class ConversationEngine:
                 period=period,
             )
             return [Reply(text, rows=rows, list_button=r.say("offer", "list_button"))]
-        min_nights = await self._blocking_min_nights(session, check_in, check_out, guests)
-        if min_nights:
+        minimum = await self._blocking_min_nights(session, check_in, check_out, guests)
+        if minimum:
+            min_nights = minimum.nights
             button = Button(f"nights:{min_nights}", _fit(f"Buscar {min_nights} noches", 20))
-            return [Reply(r.say("min_nights", check_in=check_in, min_nights=min_nights), (button,))]
+            text = r.say(
+                "min_nights",
+                check_in=check_in,
+                min_nights=min_nights,
+                rule=minimum.kind,
+                season=minimum.name,
+                first=minimum.first,
+                last=minimum.last,
+            )
+            return [Reply(text, (button,))]
         alternatives = await self._alternatives(session, ctx, check_in, check_out, guests)
         rows = tuple(
             Row(
@@ -389,12 +400,12 @@ class ConversationEngine:
 
     async def _blocking_min_nights(
         self, session: AsyncSession, check_in: date, check_out: date, guests: int
-    ) -> int | None:
-        """When units are free but the stay is shorter than their minimum, that minimum."""
+    ) -> MinimumRule | None:
+        """When units are free but the stay is shorter than their minimum, that minimum and its rule."""
         for unit in await session.scalars(repository.free_units(check_in, check_out, guests)):
             quote = await reservation_service.quote(session, unit, check_in, check_out, guests)
             if not quote.meets_min_nights:
-                return quote.min_nights
+                return quote.minimum or MinimumRule(quote.min_nights, "default")
         return None
 
     async def _alternatives(

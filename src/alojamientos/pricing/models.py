@@ -4,12 +4,14 @@ from datetime import date, time
 from decimal import Decimal
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
     Identity,
     Integer,
     Numeric,
+    SmallInteger,
     String,
     Text,
     Time,
@@ -34,6 +36,10 @@ class PriceSettings(TimestampMixin, Base):
             "hold_minutes_mercadopago > 0 and hold_hours_transfer > 0", name="hold_windows_positive"
         ),
         CheckConstraint("max_nights >= 1 and booking_horizon_days >= 1", name="stay_limits_positive"),
+        CheckConstraint(
+            "long_weekend_min_nights is null or long_weekend_min_nights >= 1",
+            name="long_weekend_min_nights_positive",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, server_default=text("1"))
@@ -54,10 +60,18 @@ class PriceSettings(TimestampMixin, Base):
     # The longest stay, and how many days ahead of today a stay may end (API, panel and chat alike).
     max_nights: Mapped[int] = mapped_column(Integer, server_default=text("60"))
     booking_horizon_days: Mapped[int] = mapped_column(Integer, server_default=text("730"))
+    long_weekend_min_nights: Mapped[int | None] = mapped_column(Integer)
+    """Nights a stay touching a long weekend needs; None: no rule (unless the whole run is asked)."""
+    long_weekend_whole_run: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    """A stay touching a long weekend needs as many nights as the run has days."""
+
+
+YEARLY_COLUMNS = ("first_month", "first_day", "last_month", "last_day")
 
 
 class Season(TimestampMixin, Base):
-    """A date range `[start_date, end_date)` with its own nightly price or a multiplier."""
+    """A date range `[start_date, end_date)`, or a yearly one (first to last night by month and day,
+    both included), with its own nightly price or a multiplier."""
 
     __tablename__ = "seasons"
     __table_args__ = (
@@ -66,6 +80,18 @@ class Season(TimestampMixin, Base):
         CheckConstraint("price_per_night is null or price_per_night >= 0", name="price_non_negative"),
         CheckConstraint("multiplier is null or multiplier > 0", name="multiplier_positive"),
         CheckConstraint("min_nights is null or min_nights >= 1", name="min_nights_positive"),
+        CheckConstraint(
+            "(not yearly and start_date is not null and end_date is not null"
+            " and num_nulls(first_month, first_day, last_month, last_day) = 4)"
+            " or (yearly and start_date is null and end_date is null"
+            " and num_nonnulls(first_month, first_day, last_month, last_day) = 4)",
+            name="dated_or_yearly",
+        ),
+        CheckConstraint(
+            "first_month between 1 and 12 and last_month between 1 and 12"
+            " and first_day between 1 and 31 and last_day between 1 and 31",
+            name="yearly_bounds_valid",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
@@ -73,8 +99,13 @@ class Season(TimestampMixin, Base):
     accommodation_id: Mapped[int | None] = mapped_column(
         ForeignKey("accommodations.id", ondelete="CASCADE"), index=True
     )
-    start_date: Mapped[date] = mapped_column(Date)
-    end_date: Mapped[date] = mapped_column(Date)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    yearly: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    first_month: Mapped[int | None] = mapped_column(SmallInteger)
+    first_day: Mapped[int | None] = mapped_column(SmallInteger)
+    last_month: Mapped[int | None] = mapped_column(SmallInteger)
+    last_day: Mapped[int | None] = mapped_column(SmallInteger)
     price_per_night: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     multiplier: Mapped[Decimal | None] = mapped_column(Numeric(6, 3))
     min_nights: Mapped[int | None] = mapped_column(Integer)

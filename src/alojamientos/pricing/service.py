@@ -9,13 +9,20 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.errors import InvalidInput, NotFound
 from alojamientos.pricing.models import PriceSettings, Season
-from alojamientos.pricing.rules import PricingRules, SeasonRule, StayLimits
+from alojamientos.pricing.rules import (
+    WHOLE_RUN,
+    LongWeekendMinimum,
+    PricingRules,
+    SeasonRule,
+    StayLimits,
+    YearlyDates,
+)
 
 
 @lru_cache(maxsize=1)
@@ -56,23 +63,102 @@ class InvalidStayLimits(InvalidInput):
     code = "invalid_stay_limits"
 
 
+LEAP_YEAR = 2028
+"""Any leap year: a yearly bound is valid when it exists in one (29 February does)."""
+
+
 @dataclass(frozen=True, slots=True)
 class NewSeason:
-    """Nights `[start, end)` with either their own nightly price or a multiplier of each unit's base."""
+    """Nights `[start, end)`, or every year's `yearly` nights (first to last, both included), with
+    either their own nightly price or a multiplier of each unit's base. Exactly one of `start`/`end`
+    and `yearly` is given."""
 
     name: str
-    start: date
-    end: date
+    start: date | None = None
+    end: date | None = None
     accommodation_id: int | None = None  # None: every unit
     price_per_night: Decimal | None = None
     multiplier: Decimal | None = None
     min_nights: int | None = None
+    yearly: YearlyDates | None = None
+
+
+def season_rule(season: Season) -> SeasonRule:
+    """A stored season as the pure pricing rule."""
+    yearly = None
+    if season.yearly:
+        assert None not in (season.first_month, season.first_day, season.last_month, season.last_day)
+        yearly = YearlyDates(
+            first=(season.first_month or 0, season.first_day or 0),
+            last=(season.last_month or 0, season.last_day or 0),
+        )
+    return SeasonRule(
+        name=season.name,
+        start=season.start_date,
+        end=season.end_date,
+        price=season.price_per_night,
+        multiplier=season.multiplier,
+        min_nights=season.min_nights,
+        yearly=yearly,
+    )
+
+
+def long_weekend_minimum(policy: PriceSettings) -> LongWeekendMinimum:
+    return WHOLE_RUN if policy.long_weekend_whole_run else policy.long_weekend_min_nights
 
 
 def _within(value: Decimal, low: Decimal, high: Decimal, field: str) -> Decimal:
     if not value.is_finite() or not low <= value <= high:
         raise InvalidSetting(f"{field} must be within {low}..{high}", field=field)
     return value
+
+
+def _valid_yearly(yearly: YearlyDates) -> YearlyDates:
+    for field, (month, day) in (("first", yearly.first), ("last", yearly.last)):
+        try:
+            date(LEAP_YEAR, month, day)
+        except ValueError:
+            raise InvalidSeason(f"{day}/{month} is not a day of the year", field=field) from None
+    return yearly
+
+
+def _fill_season(season: Season, new: NewSeason) -> None:
+    """Checks a season as typed and writes it into the row (new or existing)."""
+    name = new.name.strip()
+    if not 1 <= len(name) <= 120:
+        raise InvalidSeason("a season needs a name of 1 to 120 characters", field="name")
+    if new.yearly is None:
+        if new.start is None or new.end is None:
+            raise InvalidSeason(
+                "a season needs its dates, or a yearly first and last night", field="start_date"
+            )
+        if new.end <= new.start:
+            raise InvalidSeason("the season must end after it starts", field="end_date")
+    else:
+        if new.start is not None or new.end is not None:
+            raise InvalidSeason("a yearly season has no dates of its own", field="start_date")
+        _valid_yearly(new.yearly)
+    if (new.price_per_night is None) == (new.multiplier is None):
+        raise InvalidSeason("set either a nightly price or a multiplier", field="price_per_night")
+    if new.price_per_night is not None and not (
+        new.price_per_night.is_finite() and 0 <= new.price_per_night < Decimal("1e10")
+    ):
+        raise InvalidSeason("the nightly price must be a non-negative amount", field="price_per_night")
+    if new.multiplier is not None and not (
+        new.multiplier.is_finite() and Decimal("0.01") <= new.multiplier <= Decimal(10)
+    ):
+        raise InvalidSeason("the multiplier must be within 0.01..10", field="multiplier")
+    if new.min_nights is not None and not 1 <= new.min_nights <= MAX_MIN_NIGHTS:
+        raise InvalidSeason(f"minimum nights must be 1..{MAX_MIN_NIGHTS}", field="min_nights")
+    season.name = name
+    season.accommodation_id = new.accommodation_id
+    season.start_date, season.end_date = new.start, new.end
+    season.yearly = new.yearly is not None
+    first, last = (new.yearly.first, new.yearly.last) if new.yearly else ((None, None), (None, None))
+    (season.first_month, season.first_day), (season.last_month, season.last_day) = first, last
+    season.price_per_night = new.price_per_night
+    season.multiplier = new.multiplier
+    season.min_nights = new.min_nights
 
 
 class PricingService:
@@ -95,6 +181,20 @@ class PricingService:
         policy.weekend_multiplier = weekend_multiplier
         policy.default_min_nights = default_min_nights
         policy.extra_guest_fee = extra_guest_fee
+        await session.flush()
+        return policy
+
+    async def update_long_weekend_rule(
+        self, session: AsyncSession, *, min_nights: int | None, whole_run: bool
+    ) -> PriceSettings:
+        """Nights a stay with a night on a long weekend needs: `min_nights` (1..60), the whole run
+        (`whole_run`, as many nights as the run has days), or no rule (None and False)."""
+        if whole_run:
+            min_nights = None
+        elif min_nights is not None:
+            _within(Decimal(min_nights), Decimal(1), Decimal(MAX_MIN_NIGHTS), "long_weekend_min_nights")
+        policy = await self.settings(session)
+        policy.long_weekend_min_nights, policy.long_weekend_whole_run = min_nights, whole_run
         await session.flush()
         return policy
 
@@ -163,35 +263,14 @@ class PricingService:
         return policy
 
     async def seasons(self, session: AsyncSession) -> list[Season]:
-        return list(await session.scalars(select(Season).order_by(Season.start_date, Season.id)))
+        """Dated seasons by start, then yearly ones by first night."""
+        order = (Season.yearly, Season.start_date, Season.first_month, Season.first_day, Season.id)
+        return list(await session.scalars(select(Season).order_by(*order)))
 
     async def add_season(self, session: AsyncSession, new: NewSeason) -> Season:
-        name = new.name.strip()
-        if not 1 <= len(name) <= 120:
-            raise InvalidSeason("a season needs a name of 1 to 120 characters", field="name")
-        if new.end <= new.start:
-            raise InvalidSeason("the season must end after it starts", field="end_date")
-        if (new.price_per_night is None) == (new.multiplier is None):
-            raise InvalidSeason("set either a nightly price or a multiplier", field="price_per_night")
-        if new.price_per_night is not None and not (
-            new.price_per_night.is_finite() and 0 <= new.price_per_night < Decimal("1e10")
-        ):
-            raise InvalidSeason("the nightly price must be a non-negative amount", field="price_per_night")
-        if new.multiplier is not None and not (
-            new.multiplier.is_finite() and Decimal("0.01") <= new.multiplier <= Decimal(10)
-        ):
-            raise InvalidSeason("the multiplier must be within 0.01..10", field="multiplier")
-        if new.min_nights is not None and not 1 <= new.min_nights <= MAX_MIN_NIGHTS:
-            raise InvalidSeason(f"minimum nights must be 1..{MAX_MIN_NIGHTS}", field="min_nights")
-        season = Season(
-            name=name,
-            accommodation_id=new.accommodation_id,
-            start_date=new.start,
-            end_date=new.end,
-            price_per_night=new.price_per_night,
-            multiplier=new.multiplier,
-            min_nights=new.min_nights,
-        )
+        """A new season; `InvalidSeason` (422) names the field that is wrong."""
+        season = Season()
+        _fill_season(season, new)
         try:
             async with session.begin_nested():
                 session.add(season)
@@ -200,10 +279,25 @@ class PricingService:
             raise InvalidSeason(f"no unit {new.accommodation_id}", field="accommodation_id") from None
         return season
 
-    async def delete_season(self, session: AsyncSession, season_id: int) -> None:
+    async def season(self, session: AsyncSession, season_id: int) -> Season:
         season = await session.get(Season, season_id)
         if season is None:
-            raise SeasonNotFound(f"there is no season {season_id}")
+            raise SeasonNotFound(f"there is no season {season_id}", season_id=season_id)
+        return season
+
+    async def update_season(self, session: AsyncSession, season_id: int, new: NewSeason) -> Season:
+        """Replaces every field of a season (dated or yearly); quotes already made keep their amounts."""
+        season = await self.season(session, season_id)
+        _fill_season(season, new)
+        try:
+            async with session.begin_nested():
+                await session.flush()
+        except IntegrityError:
+            raise InvalidSeason(f"no unit {new.accommodation_id}", field="accommodation_id") from None
+        return season
+
+    async def delete_season(self, session: AsyncSession, season_id: int) -> None:
+        season = await self.season(session, season_id)
         await session.delete(season)
         await session.flush()
 
@@ -228,8 +322,7 @@ class PricingService:
         seasons = await session.scalars(
             select(Season).where(
                 or_(Season.accommodation_id.is_(None), Season.accommodation_id == accommodation_id),
-                Season.start_date < end,
-                Season.end_date > start,
+                or_(Season.yearly, and_(Season.start_date < end, Season.end_date > start)),
             )
         )
         return PricingRules(
@@ -237,17 +330,8 @@ class PricingService:
             extra_guest_fee=policy.extra_guest_fee,
             deposit_percent=policy.deposit_percent,
             default_min_nights=policy.default_min_nights,
-            seasons=tuple(
-                SeasonRule(
-                    name=s.name,
-                    start=s.start_date,
-                    end=s.end_date,
-                    price=s.price_per_night,
-                    multiplier=s.multiplier,
-                    min_nights=s.min_nights,
-                )
-                for s in seasons
-            ),
+            seasons=tuple(season_rule(s) for s in seasons),
+            long_weekend_min_nights=long_weekend_minimum(policy),
         )
 
 

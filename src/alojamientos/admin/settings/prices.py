@@ -19,6 +19,8 @@ from alojamientos.admin.settings._common import done, number, page, text, whole
 from alojamientos.db import SessionDep
 from alojamientos.errors import AppError
 from alojamientos.kit.inputs import Id, stored_id
+from alojamientos.pricing.models import Season
+from alojamientos.pricing.rules import YearlyDates
 from alojamientos.pricing.service import (
     MAX_HORIZON_DAYS,
     MAX_MIN_NIGHTS,
@@ -36,9 +38,22 @@ from alojamientos.reservations.models import Accommodation
 router = APIRouter()
 
 
+def day_month(raw: str) -> tuple[int, int]:
+    """`15/12` or `29/2` (day/month, as Argentines write it) → (month, day); checked by the service."""
+    day, sep, month = raw.strip().partition("/")
+    if not sep or not day.strip().isdigit() or not month.strip().isdigit():
+        raise InvalidSeason(f"{raw!r} is not a day/month such as 15/12")
+    return int(month), int(day)
+
+
+def yearly_text(month: int | None, day: int | None) -> str:
+    return f"{day:02d}/{month:02d}" if month and day else ""
+
+
 @dataclass
 class SeasonForm:
-    """A new season as typed: a fixed nightly price or a percentage over each unit's own price."""
+    """A season as typed: dated (first night, first night left out) or every year (first and last
+    night as day/month), with a fixed nightly price or a percentage over each unit's own price."""
 
     nombre: str = ""
     cabana: str = ""  # "" = every unit
@@ -47,11 +62,40 @@ class SeasonForm:
     precio: str = ""
     ajuste: str = ""
     minimo: str = ""
+    anual: str = ""  # "si": every year, from `primera` to `ultima`
+    primera: str = ""
+    ultima: str = ""
+
+    @classmethod
+    def of(cls, season: Season) -> SeasonForm:
+        """The form filled with a stored season, to edit it."""
+        percent = (
+            "" if season.multiplier is None else f"{(season.multiplier - 1) * 100:f}".rstrip("0").rstrip(".")
+        )
+        return cls(
+            nombre=season.name,
+            cabana=str(season.accommodation_id or ""),
+            desde=season.start_date.isoformat() if season.start_date else "",
+            hasta=season.end_date.isoformat() if season.end_date else "",
+            precio=f"{season.price_per_night:f}" if season.price_per_night is not None else "",
+            ajuste=percent,
+            minimo=str(season.min_nights or ""),
+            anual="si" if season.yearly else "",
+            primera=yearly_text(season.first_month, season.first_day),
+            ultima=yearly_text(season.last_month, season.last_day),
+        )
 
     def season(self) -> NewSeason:
-        start, end = parse_date(self.desde), parse_date(self.hasta)
-        if start is None or end is None:
-            raise InvalidSeason("both dates are needed")
+        start = end = None
+        yearly = None
+        if self.anual:
+            if not self.primera.strip() or not self.ultima.strip():
+                raise InvalidSeason("a yearly season needs its first and last night")
+            yearly = YearlyDates(first=day_month(self.primera), last=day_month(self.ultima))
+        else:
+            start, end = parse_date(self.desde), parse_date(self.hasta)
+            if start is None or end is None:
+                raise InvalidSeason("both dates are needed")
         price, percent = self.precio.strip(), self.ajuste.strip()
         if bool(price) == bool(percent):
             raise InvalidSeason("a nightly price or a percentage, not both and not neither")
@@ -59,6 +103,7 @@ class SeasonForm:
             name=self.nombre,
             start=start,
             end=end,
+            yearly=yearly,
             accommodation_id=stored_id(self.cabana),
             price_per_night=parse_amount(price) if price else None,
             multiplier=1 + number(percent.lstrip("+"), Decimal(-99), Decimal(900), InvalidSeason) / 100
@@ -76,8 +121,11 @@ def _season_form(
     precio: Annotated[str, Form(max_length=40)] = "",
     ajuste: Annotated[str, Form(max_length=12)] = "",
     minimo: Annotated[str, Form(max_length=4)] = "",
+    anual: Annotated[str, Form(max_length=4)] = "",
+    primera: Annotated[str, Form(max_length=8)] = "",
+    ultima: Annotated[str, Form(max_length=8)] = "",
 ) -> SeasonForm:
-    return SeasonForm(nombre, cabana, desde, hasta, precio, ajuste, minimo)
+    return SeasonForm(nombre, cabana, desde, hasta, precio, ajuste, minimo, anual, primera, ultima)
 
 
 async def _page(
@@ -88,10 +136,15 @@ async def _page(
     booking: dict[str, str] | None = None,
     house: dict[str, str] | None = None,
     stay: dict[str, str] | None = None,
+    edited: tuple[int, SeasonForm] | None = None,
     **kwargs: object,
 ) -> Response:
     units = list(await session.scalars(select(Accommodation).order_by(Accommodation.name)))
     policy = await pricing.settings(session)
+    seasons = await pricing.seasons(session)
+    editing = None
+    if edited is not None:
+        editing = {"id": edited[0], "form": asdict(edited[1])}
     context = {
         "sub": "precios",
         "units": units,
@@ -116,8 +169,16 @@ async def _page(
         or {"max_noches": str(policy.max_nights), "horizonte": str(policy.booking_horizon_days)},
         "max_stay_nights": MAX_STAY_NIGHTS,
         "max_horizon_days": MAX_HORIZON_DAYS,
-        "seasons": await pricing.seasons(session),
+        "seasons": seasons,
         "season_form": asdict(season or SeasonForm()),
+        "season_forms": {s.id: asdict(SeasonForm.of(s)) for s in seasons},
+        "editing": editing,
+        "long_weekend": {
+            "modo": "todo"
+            if policy.long_weekend_whole_run
+            else ("noches" if policy.long_weekend_min_nights else ""),
+            "noches": str(policy.long_weekend_min_nights or ""),
+        },
     }
     return page(request, "prices.html", context, **kwargs)  # type: ignore[arg-type]
 
@@ -135,14 +196,24 @@ async def set_pricing_rules(
     recargo: Annotated[str, Form(max_length=10)] = "",
     minimo: Annotated[str, Form(max_length=4)] = "",
     adicional: Annotated[str, Form(max_length=40)] = "",
+    finde_largo: Annotated[str, Form(max_length=8)] = "",
+    finde_largo_noches: Annotated[str, Form(max_length=4)] = "",
 ) -> Response:
-    """Numbers only: a refusal goes back to the page with the stored values and the message."""
+    """Numbers only: a refusal goes back to the page with the stored values and the message.
+
+    `finde_largo`: "" no long-weekend rule, "todo" the whole run, "noches" `finde_largo_noches` nights.
+    """
     await pricing.update_rules(
         session,
         deposit_percent=number(sena, Decimal(0), Decimal(100)),
         weekend_multiplier=1 + number(recargo, Decimal(0), Decimal(500)) / 100,
         default_min_nights=whole(minimo, 1, MAX_MIN_NIGHTS),
         extra_guest_fee=parse_amount(adicional) if adicional.strip() not in ("", "0") else Decimal(0),
+    )
+    await pricing.update_long_weekend_rule(
+        session,
+        min_nights=whole(finde_largo_noches, 1, MAX_MIN_NIGHTS) if finde_largo == "noches" else None,
+        whole_run=finde_largo == "todo",
     )
     return done("/precios", "reglas")
 
@@ -245,6 +316,24 @@ async def add_season(
     except AppError as exc:
         return await _page(request, session, season=form, error=exc)
     return done("/precios", "temporada")
+
+
+@router.post("/temporadas/{season_id}")
+async def edit_season(
+    season_id: Id,
+    request: Request,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    form: Annotated[SeasonForm, Depends(_season_form)],
+) -> Response:
+    try:
+        async with session.begin_nested():  # a refusal undoes only this
+            await pricing.update_season(session, season_id, form.season())
+    except AppError as exc:
+        if exc.status == 404:
+            raise
+        return await _page(request, session, edited=(season_id, form), error=exc)
+    return done("/precios", "temporada-editada")
 
 
 @router.post("/temporadas/{season_id}/borrar")

@@ -64,14 +64,22 @@ def rule_refusals(stay_quote: Quote) -> list[StayRule]:
     refusals: list[StayRule] = []
     if not stay_quote.meets_min_nights:
         season = stay_quote.min_nights_season
+        rule = stay_quote.minimum
         source = f"season {season!r}" if season else "the complex's default"
+        which = f"starting {stay_quote.check_in.isoformat()}"
+        details: dict[str, Any] = {"rule": rule.kind} if rule else {}
+        if rule and rule.kind == "long_weekend" and rule.first and rule.last:
+            first, last = rule.first.isoformat(), rule.last.isoformat()
+            source, which = "the long-weekend rule", f"with a night on the long weekend {first}..{last}"
+            details["long_weekend"] = {"first": first, "last": last}
         refusals.append(
             MinimumStay(
-                f"stays starting {stay_quote.check_in.isoformat()} need at least {stay_quote.min_nights}"
+                f"stays {which} need at least {stay_quote.min_nights}"
                 f" nights ({source}); this one has {len(stay_quote.nights)}",
                 min_nights=stay_quote.min_nights,
                 nights=len(stay_quote.nights),
                 season=season,
+                **details,
             )
         )
     return refusals
