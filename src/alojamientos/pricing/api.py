@@ -231,6 +231,7 @@ async def set_pricing_rules(
     policy = await pricing.update_long_weekend_rule(
         session, min_nights=wanted if isinstance(wanted, int) else None, whole_run=wanted == "whole_run"
     )
+    await session.refresh(policy)  # amounts as stored (scale of each column)
     return PricingRulesOut.of(policy)
 
 

@@ -277,6 +277,7 @@ class PricingService:
                 await session.flush()
         except IntegrityError:  # the unit does not exist (or was just deleted)
             raise InvalidSeason(f"no unit {new.accommodation_id}", field="accommodation_id") from None
+        await session.refresh(season)  # amounts as stored (scale of the column)
         return season
 
     async def season(self, session: AsyncSession, season_id: int) -> Season:
@@ -294,6 +295,7 @@ class PricingService:
                 await session.flush()
         except IntegrityError:
             raise InvalidSeason(f"no unit {new.accommodation_id}", field="accommodation_id") from None
+        await session.refresh(season)
         return season
 
     async def delete_season(self, session: AsyncSession, season_id: int) -> None:
