@@ -6,12 +6,13 @@ the bot's own reply, the login form.
 
 from __future__ import annotations
 
+import calendar
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from alojamientos.conversation.format import pesos
+from alojamientos.kit import calendar_ar
 from tests.admin.conftest import PHONE_VIEWPORT, Panel, form_session, log_in, screenshot
 from tests.fakes.http import ThreadedServer
 from tests.fixtures.api import next_weekday, today_ar
@@ -202,6 +204,93 @@ def test_a_season_changes_the_live_quote_and_can_be_deleted(panel: Panel, page: 
     expect(page.get_by_text("No hay temporadas")).to_be_visible()
     _quote(page, panel, unit["id"], check_in, check_out)
     expect(page.locator("#cotizacion")).to_contain_text(f"Total {pesos(Decimal(100000))}")
+
+
+def test_a_yearly_season_is_added_shown_and_edited(panel: Panel, page: Page) -> None:
+    unit = panel.unit(base_price="50000")
+    year = today_ar().year + (1 if today_ar() >= date(today_ar().year, 2, 26) else 0)
+    check_in, check_out = f"{year}-02-26", f"{year}-03-02"
+    february = calendar.monthrange(year, 2)[1]  # nights from the 26th to February's last day
+    log_in(page, panel.base)
+    page.goto(f"{panel.base}/admin/ajustes/precios")
+    page.get_by_label("Recargo de fin de semana y feriados (%)").fill("0")  # prices show only the season
+    page.get_by_role("button", name="Guardar reglas").click()
+
+    page.get_by_label("Nombre de la temporada").fill("Verano")
+    page.get_by_label("Se repite todos los años").check()
+    page.get_by_label("Todos los años desde (día/mes)").fill("15/12")
+    page.get_by_label("Todos los años hasta (día/mes, esa noche incluida)").fill("29/02")
+    page.get_by_label("Precio por noche", exact=True).fill("90.000")
+    page.get_by_role("button", name="Agregar temporada").click()
+    expect(page.get_by_role("status")).to_contain_text("la temporada vale")
+    row = page.get_by_role("row", name="Verano")
+    expect(row).to_contain_text("todos los años, del 15/12 al 29/02 (última noche incluida)")
+    expect(row).to_contain_text(f"{pesos(Decimal(90000))} por noche")
+    screenshot(page, "ajustes-temporada-anual")
+
+    _quote(page, panel, unit["id"], check_in, check_out)
+    in_season = february - 25
+    expected = Decimal(90000) * in_season + Decimal(50000) * (4 - in_season)
+    expect(page.locator("#cotizacion")).to_contain_text(f"Total {pesos(expected)}")
+
+    page.goto(f"{panel.base}/admin/ajustes/precios")
+    page.get_by_role("link", name="Editar la temporada Verano").click()
+    expect(page.get_by_role("heading", name="Editar la temporada «Verano»")).to_be_visible()
+    expect(page.get_by_label("Se repite todos los años")).to_be_checked()
+    expect(page.get_by_label("Todos los años desde (día/mes)")).to_have_value("15/12")
+    until = page.get_by_label("Todos los años hasta (día/mes, esa noche incluida)")
+    expect(until).to_have_value("29/02")
+    until.fill("31/04")
+    page.get_by_role("button", name="Guardar la temporada").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(until).to_have_value("31/04")  # what was typed comes back with the message
+    until.fill("27/02")
+    page.get_by_role("button", name="Guardar la temporada").click()
+    expect(page.get_by_role("status")).to_contain_text("guardamos los cambios de la temporada")
+    expect(page.get_by_role("row", name="Verano")).to_contain_text("del 15/12 al 27/02")
+    assert panel.sql("SELECT count(*) FROM seasons") == [(1,)]
+
+    _quote(page, panel, unit["id"], check_in, check_out)
+    expect(page.locator("#cotizacion")).to_contain_text(f"Total {pesos(Decimal(90000 * 2 + 50000 * 2))}")
+
+
+def test_the_long_weekend_minimum_is_set_and_enforced_by_the_quote(panel: Panel, page: Page) -> None:
+    unit = panel.unit(base_price="50000")
+    window = calendar_ar.next_long_weekend(today_ar() + timedelta(days=2))
+    assert window is not None
+    run = window.run
+    log_in(page, panel.base)
+    page.goto(f"{panel.base}/admin/ajustes/precios")
+    expect(page.get_by_label("Sin mínimo especial")).to_be_checked()
+    page.get_by_label("Todo el finde largo").check()
+    page.get_by_role("button", name="Guardar reglas").click()
+    expect(page.get_by_label("Todo el finde largo")).to_be_checked()
+    screenshot(page, "ajustes-finde-largo")
+
+    short = (run.first.isoformat(), (run.first + timedelta(days=2)).isoformat())
+    _quote(page, panel, unit["id"], *short)
+    expect(page.locator("#cotizacion")).to_contain_text(
+        f"Para el finde largo la estadía mínima es de {run.days} noches."
+    )
+
+    page.goto(f"{panel.base}/admin/ajustes/precios")
+    page.get_by_label("Una cantidad de noches").check()
+    page.get_by_label("Noches mínimas en fines de semana largos").fill("2")
+    page.get_by_role("button", name="Guardar reglas").click()
+    expect(page.get_by_label("Una cantidad de noches")).to_be_checked()
+    expect(page.get_by_label("Noches mínimas en fines de semana largos")).to_have_value("2")
+    assert panel.sql("SELECT long_weekend_min_nights, long_weekend_whole_run FROM price_settings") == [
+        (2, False)
+    ]
+    _quote(page, panel, unit["id"], *short)
+    expect(page.locator("#cotizacion")).to_contain_text("Total")
+
+    page.goto(f"{panel.base}/admin/ajustes/precios")
+    page.get_by_label("Sin mínimo especial").check()
+    page.get_by_role("button", name="Guardar reglas").click()
+    assert panel.sql("SELECT long_weekend_min_nights, long_weekend_whole_run FROM price_settings") == [
+        (None, False)
+    ]
 
 
 def test_hold_windows_and_texts_for_guests_are_saved(panel: Panel, page: Page) -> None:

@@ -144,7 +144,8 @@ async def _page(
     seasons = await pricing.seasons(session)
     editing = None
     if edited is not None:
-        editing = {"id": edited[0], "form": asdict(edited[1])}
+        name = next((s.name for s in seasons if s.id == edited[0]), edited[1].nombre)
+        editing = {"id": edited[0], "name": name, "form": asdict(edited[1])}
     context = {
         "sub": "precios",
         "units": units,
@@ -171,7 +172,6 @@ async def _page(
         "max_horizon_days": MAX_HORIZON_DAYS,
         "seasons": seasons,
         "season_form": asdict(season or SeasonForm()),
-        "season_forms": {s.id: asdict(SeasonForm.of(s)) for s in seasons},
         "editing": editing,
         "long_weekend": {
             "modo": "todo"
@@ -184,8 +184,14 @@ async def _page(
 
 
 @router.get("/precios")
-async def prices_page(request: Request, session: SessionDep, hecho: str = "", error: str = "") -> Response:
-    return await _page(request, session, hecho=hecho, error=error)
+async def prices_page(
+    request: Request, session: SessionDep, hecho: str = "", error: str = "", editar: int | None = None
+) -> Response:
+    """`editar`: a season's id, whose fields fill the season form to change it."""
+    edited = None
+    if editar is not None:
+        edited = (editar, SeasonForm.of(await pricing.season(session, editar)))
+    return await _page(request, session, edited=edited, hecho=hecho, error=error)
 
 
 @router.post("/precios")
