@@ -6,8 +6,8 @@ comes first). `price_settings` gains the nights a stay touching a long weekend n
 the whole run.
 
 Downgrading cannot express a yearly season as one dated row: each yearly season becomes dated rows
-for its occurrences starting this year and next year (same name, price and minimum), so quotes stay
-right until the operator re-enters it; dated seasons are kept as they are.
+for its occurrences starting last year, this year and next year (same name, price and minimum), so
+quotes stay right until the operator re-enters it; dated seasons are kept as they are.
 
 Revision ID: 0009_yearly_seasons
 Revises: 0008_ical_skipped_events
@@ -69,7 +69,7 @@ def _day(year: int, month: int, day: int) -> date:
 
 
 def _dated_occurrences() -> None:
-    """Each yearly season as dated rows `[first, last + 1 day)` for this year's and next year's run."""
+    """Each yearly season as dated rows `[first, last + 1 day)` for last, this and next year's run."""
     bind = op.get_bind()
     this_year = bind.execute(sa.text("SELECT extract(year FROM current_date)::int")).scalar_one()
     rows = bind.execute(
@@ -84,7 +84,7 @@ def _dated_occurrences() -> None:
     )
     for row in list(rows):
         crosses = (row["last_month"], row["last_day"]) < (row["first_month"], row["first_day"])
-        for year in (this_year, this_year + 1):
+        for year in (this_year - 1, this_year, this_year + 1):  # last year's may still be running
             first = _day(year, row["first_month"], row["first_day"])
             last = _day(year + 1 if crosses else year, row["last_month"], row["last_day"])
             bind.execute(
