@@ -86,7 +86,7 @@ def test_a_yearly_season_sets_the_minimum_for_arrivals_inside_it_every_year() ->
     summer = SeasonRule("Verano", multiplier=Decimal("1.5"), min_nights=5, yearly=SUMMER.yearly)
     rules = PricingRules(seasons=(summer,))
     assert q(date(2031, 1, 10), date(2031, 1, 12), rules).min_nights == 5
-    assert q(date(2031, 1, 10), date(2031, 1, 12), rules).min_nights_rule.name == "Verano"  # type: ignore[union-attr]
+    assert q(date(2031, 1, 10), date(2031, 1, 12), rules).minimum.name == "Verano"  # type: ignore[union-attr]
     assert q(date(2031, 3, 1), date(2031, 3, 3), rules).min_nights == 1
 
 
@@ -166,24 +166,24 @@ def test_a_stay_with_a_night_on_a_long_weekend_needs_its_minimum(
     check_in: date, check_out: date, wanted: LongWeekendMinimum, expected: int, rule: str
 ) -> None:
     result = minimum(check_in, check_out, wanted)
-    assert (result.min_nights, result.min_nights_rule.kind) == (expected, rule)  # type: ignore[union-attr]
+    assert (result.min_nights, result.minimum.kind) == (expected, rule)  # type: ignore[union-attr]
     assert result.meets_min_nights == ((check_out - check_in).days >= expected)
 
 
 def test_the_long_weekend_rule_names_its_run() -> None:
-    rule = minimum(date(2027, 2, 7), date(2027, 2, 8), WHOLE_RUN).min_nights_rule
+    rule = minimum(date(2027, 2, 7), date(2027, 2, 8), WHOLE_RUN).minimum
     assert rule is not None
     assert (rule.first, rule.last, rule.nights) == (date(2027, 2, 6), date(2027, 2, 9), 4)
 
 
 def test_a_stricter_default_or_season_wins_over_the_long_weekend() -> None:
-    assert minimum(date(2027, 2, 6), date(2027, 2, 8), 3, default=5).min_nights_rule.kind == "default"  # type: ignore[union-attr]
+    assert minimum(date(2027, 2, 6), date(2027, 2, 8), 3, default=5).minimum.kind == "default"  # type: ignore[union-attr]
     high = SeasonRule(
         "Carnaval", start=date(2027, 2, 1), end=date(2027, 2, 15), multiplier=Decimal(1), min_nights=6
     )
     rules = PricingRules(seasons=(high,), long_weekend_min_nights=WHOLE_RUN)
     result = q(date(2027, 2, 6), date(2027, 2, 8), rules)
-    assert (result.min_nights, result.min_nights_rule.name) == (6, "Carnaval")  # type: ignore[union-attr]
+    assert (result.min_nights, result.minimum.name) == (6, "Carnaval")  # type: ignore[union-attr]
 
 
 # The long-weekend minimum: properties, against the calendar's own list of long weekends.
@@ -212,7 +212,7 @@ def test_the_minimum_is_the_strictest_rule_the_stay_touches(
     assert result.min_nights == max([default, *needed])
     assert result.meets_min_nights == (nights >= result.min_nights)
     if needed and max(needed) >= default:
-        assert result.min_nights_rule.kind == "long_weekend"  # type: ignore[union-attr]
+        assert result.minimum.kind == "long_weekend"  # type: ignore[union-attr]
 
 
 @settings(max_examples=50, deadline=None)

@@ -9,9 +9,9 @@ Downgrading cannot express a yearly season as one dated row: each yearly season 
 for its occurrences starting last year, this year and next year (same name, price and minimum), so
 quotes stay right until the operator re-enters it; dated seasons are kept as they are.
 
-Revision ID: 0009_yearly_seasons
-Revises: 0008_ical_skipped_events
-Create Date: 2026-11-30 15:10:00.000000
+Revision ID: 0011_yearly_seasons
+Revises: 0010_message_kinds
+Create Date: 2026-11-30 15:40:00.000000
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_yearly_seasons"
-down_revision: str | None = "0008_ical_skipped_events"
+revision: str = "0011_yearly_seasons"
+down_revision: str | None = "0010_message_kinds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 # Set to True when downgrade() cannot restore what upgrade() changed: `rollback` refuses to cross it.
