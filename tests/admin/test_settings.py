@@ -76,7 +76,9 @@ def test_a_wrong_percentage_is_refused_in_spanish(panel: Panel, page: Page) -> N
     page.goto(f"{panel.base}/admin/ajustes/precios")
     page.get_by_label("Seña (% del total)").fill("150")
     page.get_by_role("button", name="Guardar reglas").click()
-    expect(page.get_by_role("alert")).to_contain_text("porcentajes entre 0 y 100")
+    expect(page.get_by_role("alert").filter(has_text="porcentajes")).to_contain_text(
+        "porcentajes entre 0 y 100"
+    )
     expect(page.get_by_label("Seña (% del total)")).to_have_value("30")
 
 
@@ -193,7 +195,9 @@ def test_a_season_changes_the_live_quote_and_can_be_deleted(panel: Panel, page: 
     page.get_by_label("Precio por noche", exact=True).fill("90.000")
     page.get_by_label("Ajuste sobre el precio (%)").fill("10")
     page.get_by_role("button", name="Agregar temporada").click()
-    expect(page.get_by_role("alert")).to_contain_text("un precio por noche o un ajuste en %, no los dos")
+    expect(page.get_by_role("alert").filter(has_text="Revisá la temporada")).to_contain_text(
+        "un precio por noche o un ajuste en %, no los dos"
+    )
     expect(page.get_by_label("Nombre de la temporada")).to_have_value("Precio fijo mal cargado")
     assert panel.sql("SELECT count(*) FROM seasons") == [(1,)]
 
@@ -242,7 +246,7 @@ def test_a_yearly_season_is_added_shown_and_edited(panel: Panel, page: Page) -> 
     expect(until).to_have_value("29/02")
     until.fill("31/04")
     page.get_by_role("button", name="Guardar la temporada").click()
-    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="Revisá la temporada")).to_be_visible()
     expect(until).to_have_value("31/04")  # what was typed comes back with the message
     until.fill("27/02")
     page.get_by_role("button", name="Guardar la temporada").click()
