@@ -106,6 +106,7 @@ async def test_a_yearly_season_prices_every_year_through_the_end_of_february(
             february - 25
         )
         assert prices[march.isoformat()] == "50000.00"
+    year = today_ar().year + 1  # within the booking horizon (two years by default)
     crossing = await client.post(
         "/api/v1/quotes",
         json={
@@ -115,6 +116,7 @@ async def test_a_yearly_season_prices_every_year_through_the_end_of_february(
             "guests": 2,
         },
     )
+    assert crossing.status_code == 200, crossing.text
     amounts = [n["amount"] for n in crossing.json()["nights"]]
     assert amounts == ["50000.00"] + ["90000.00"] * 18
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from alojamientos.auth.deps import CurrentOperator
 from alojamientos.db import SessionDep
 from alojamientos.errors import error_responses
-from alojamientos.kit.inputs import Id
+from alojamientos.kit.inputs import Count, Id
 from alojamientos.pricing.models import PriceSettings, Season
 from alojamientos.pricing.rules import YearlyDates
 from alojamientos.pricing.service import (
@@ -59,7 +59,7 @@ class SeasonIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=120)
-    accommodation_id: int | None = Field(default=None, description="None: every unit")
+    accommodation_id: Id | None = Field(default=None, description="None: every unit")
     yearly: bool = False
     start_date: date | None = None
     end_date: date | None = None
@@ -67,7 +67,7 @@ class SeasonIn(BaseModel):
     last_night: DayMonth | None = None
     price_per_night: Decimal | None = None
     multiplier: Decimal | None = None
-    min_nights: int | None = None
+    min_nights: Count | None = None
 
     @model_validator(mode="after")
     def _yearly_has_its_nights(self) -> SeasonIn:
@@ -138,9 +138,9 @@ class PricingRulesIn(BaseModel):
 
     deposit_percent: Decimal = Field(description="0..100")
     weekend_multiplier: Decimal = Field(description="0.01..10; 1.2 is a 20 % surcharge")
-    default_min_nights: int = Field(description="1..60")
+    default_min_nights: Count = Field(description="1..60")
     extra_guest_fee: Decimal = Field(description="ARS per night per guest above a unit's base occupancy")
-    long_weekend_min_nights: int | Literal["whole_run"] | None = None
+    long_weekend_min_nights: Count | Literal["whole_run"] | None = None
 
 
 class PricingRulesOut(PricingRulesIn):
@@ -164,8 +164,8 @@ class BookingPolicyIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    hold_minutes_mercadopago: int = Field(description="5..1440")
-    hold_hours_transfer: int = Field(description="1..168")
+    hold_minutes_mercadopago: Count = Field(description="5..1440")
+    hold_hours_transfer: Count = Field(description="1..168")
     cancellation_policy: str = Field(default="", max_length=8000)
     bank_transfer_details: str = Field(default="", max_length=8000)
 

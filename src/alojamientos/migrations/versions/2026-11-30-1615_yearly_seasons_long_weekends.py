@@ -9,8 +9,8 @@ Downgrading cannot express a yearly season as one dated row: each yearly season 
 for its occurrences starting last year, this year and next year (same name, price and minimum), so
 quotes stay right until the operator re-enters it; dated seasons are kept as they are.
 
-Revision ID: 0011_yearly_seasons
-Revises: 0010_message_kinds
+Revision ID: 0013_yearly_seasons
+Revises: 0012_search_complex_name
 Create Date: 2026-11-30 15:40:00.000000
 """
 
@@ -23,8 +23,8 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_yearly_seasons"
-down_revision: str | None = "0010_message_kinds"
+revision: str = "0013_yearly_seasons"
+down_revision: str | None = "0012_search_complex_name"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 # Set to True when downgrade() cannot restore what upgrade() changed: `rollback` refuses to cross it.
