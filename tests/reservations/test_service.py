@@ -5,14 +5,23 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+from pydantic import SecretStr
 
+from alojamientos.config import get_settings
 from alojamientos.db import Database
 from alojamientos.kit.clock import utc_now
 from alojamientos.reservations.service import reservation as reservation_service
-from tests.fixtures.api import create_unit, hold, today_ar
+from tests.fixtures.api import create_unit, hold, operator_client, today_ar
 
 
-async def test_expiry_releases_due_holds_once(client: httpx.AsyncClient, db: Database) -> None:
+async def test_expiry_releases_due_holds_once(operator: None, db: Database) -> None:
+    # A Mercado Pago hold needs Mercado Pago configured (else 422); no link is asked for here.
+    settings = get_settings().model_copy(update={"mercadopago_access_token": SecretStr("TEST-token")})
+    async with operator_client(settings) as client:
+        await _expiry_releases_due_holds_once(client, db)
+
+
+async def _expiry_releases_due_holds_once(client: httpx.AsyncClient, db: Database) -> None:
     unit = await create_unit(client)
     start = today_ar() + timedelta(days=15)
     due = (await hold(client, unit["id"], start)).json()
