@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from alojamientos.conversation.engine import engine
+from alojamientos.conversation import engine
 from alojamientos.conversation.messages import Inbound, Reply
 from alojamientos.conversation.service import conversations
 from alojamientos.db import Database

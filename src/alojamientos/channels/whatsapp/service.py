@@ -9,7 +9,7 @@ from sqlalchemy import case, select, update
 
 from alojamientos.channels.whatsapp.payloads import STATUS_ORDER, InboundEvent, StatusEvent
 from alojamientos.config import Settings
-from alojamientos.conversation.engine import engine
+from alojamientos.conversation import engine
 from alojamientos.conversation.messages import QUIET_KINDS, Inbound
 from alojamientos.conversation.models import Conversation, ConversationMessage
 from alojamientos.conversation.service import conversations
