@@ -209,13 +209,6 @@ async def test_repeated_misunderstanding_offers_a_person(guest: Guest) -> None:
     assert "le aviso a una persona" in handoff
 
 
-async def test_media_and_unknown_types_get_a_reply(guest: Guest, wa_client: httpx.AsyncClient) -> None:
-    [media] = await guest.send({"type": "image", "image": {"id": "MEDIA1", "mime_type": "image/jpeg"}})
-    assert media.startswith("Recibí tu archivo.")
-    [menu] = await guest.send({"type": "location", "location": {"latitude": -41.1, "longitude": -71.3}})
-    assert menu.startswith("Perdón, no te entendí bien")
-
-
 async def test_the_welcome_names_the_complex_by_its_proper_name(guest: Guest, clean_db: str) -> None:
     """A fresh install greets with a proper name (never the placeholder "las cabañas"), then the one
     the owner sets in Ajustes."""

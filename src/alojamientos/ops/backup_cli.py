@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 import typer
 
 from alojamientos.kit.cli import fail, one_line_errors, settings
-from alojamientos.ops.backup import offsite
 
 if TYPE_CHECKING:
     from alojamientos.config import Settings
@@ -76,7 +75,7 @@ def create(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress on stderr")] = False,
 ) -> None:
     """Back up PostgreSQL (and Redis, when REDIS_URL is set) into one self-describing file in BACKUP_DIR."""
-    from alojamientos.ops.backup import create_backup, prune_backups
+    from alojamientos.ops.backup import create_backup, offsite, prune_backups
 
     cfg = settings()
     path = create_backup(cfg, progress=None if quiet else _progress)
@@ -92,6 +91,7 @@ def create(
 
 
 def _copy(cfg: Settings, path: Path) -> None:
+    from alojamientos.ops.backup import offsite
 
     try:
         record = offsite.copy_offsite(cfg, path)
@@ -106,7 +106,7 @@ def copy(
     file: Annotated[Path | None, typer.Argument(help="the backup file (.tar); default: the newest")] = None,
 ) -> None:
     """Copy a backup off the machine (BACKUP_S3_BUCKET or BACKUP_COPY_COMMAND) and verify the copy."""
-    from alojamientos.ops.backup import latest_backup
+    from alojamientos.ops.backup import latest_backup, offsite
 
     cfg = settings()
     if offsite.target(cfg) is None:
