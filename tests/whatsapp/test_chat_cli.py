@@ -23,6 +23,14 @@ def test_chat_books_a_stay_in_the_terminal(units: dict[str, int], clean_db: str)
     assert "Código de reserva: *" in out
 
 
+def test_a_nul_character_in_a_line_does_not_end_the_chat(units: dict[str, int], clean_db: str) -> None:
+    session = "ho\x00la\nhola, tienen lugar del 10 al 13 de marzo para 2?\n/salir\n"
+    result = cli("chat", "--phone", "+5492944333335", stdin=session)
+    assert result.returncode == 0, result.stderr
+    assert "error" not in result.stderr
+    assert "bot> Para 2 personas, del " in result.stdout
+
+
 def test_chat_rejects_a_bad_phone(clean_db: str, units: Any) -> None:
     result = cli("chat", "--phone", "123")
     assert result.returncode == 1

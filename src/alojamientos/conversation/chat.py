@@ -13,6 +13,7 @@ from alojamientos.db import Database
 from alojamientos.kit.clock import utc_now
 
 EXIT_WORDS = {"/salir", "/exit", "/quit"}
+MAX_TEXT = 4096
 
 
 def render(reply: Reply) -> tuple[str, list[str]]:
@@ -72,7 +73,8 @@ async def run(
     write(f"Chat con el bot como {phone}. Escribí como un huésped; /salir para terminar.")
     options: list[str] = []
     while (line := read()) is not None:
-        text = line.strip()
+        # As the webhook does: a NUL cannot be stored, and WhatsApp caps a text at 4,096 characters.
+        text = line.replace("\x00", "").strip()[:MAX_TEXT]
         if text in EXIT_WORDS:
             break
         if not text:
