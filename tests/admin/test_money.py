@@ -197,14 +197,14 @@ def test_the_booking_form_quotes_night_by_night_with_each_reason(panel: Panel, p
     expect(nights).to_have_count(3)
     # Thursday 50.000 + 8.000; Friday 50.000 × 1,2 + 8.000; Saturday 70.000 (season) × 1,2 + 8.000.
     expect(nights.nth(0)).to_have_text(
-        f"{fecha_corta(thursday)}: $ 58.000 = $ 50.000 tarifa de la cabaña + $ 8.000 por 1 persona de más"
+        f"{fecha_corta(thursday, today=today_ar())}: $ 58.000 = $ 50.000 tarifa de la cabaña + $ 8.000 por 1 persona de más"
     )
     expect(nights.nth(1)).to_have_text(
-        f"{fecha_corta(friday)}: $ 68.000 = $ 50.000 tarifa de la cabaña + $ 10.000 por fin de semana (viernes)"
+        f"{fecha_corta(friday, today=today_ar())}: $ 68.000 = $ 50.000 tarifa de la cabaña + $ 10.000 por fin de semana (viernes)"
         " + $ 8.000 por 1 persona de más"
     )
     expect(nights.nth(2)).to_have_text(
-        f"{fecha_corta(saturday)}: $ 92.000 = $ 70.000 de la temporada «Finde largo»"
+        f"{fecha_corta(saturday, today=today_ar())}: $ 92.000 = $ 70.000 de la temporada «Finde largo»"
         " + $ 14.000 por fin de semana (sábado) + $ 8.000 por 1 persona de más"
     )
     expect(page.locator("#cotizacion")).to_contain_text("Total $ 218.000 por 3 noches")
@@ -248,7 +248,7 @@ def test_the_eve_of_a_holiday_is_named_in_the_quote(panel: Panel, page: Page) ->
     page.goto(f"{panel.base}/admin/reservas/nueva?unidad={unit['id']}&entrada={eve}&salida={holiday}")
     page.get_by_label("Personas").fill("2")
     expect(page.locator("#cotizacion .noches li")).to_have_text(
-        f"{fecha_corta(eve)}: $ 60.000 = $ 50.000 tarifa de la cabaña + $ 10.000 por víspera de feriado ({name})"
+        f"{fecha_corta(eve, today=today_ar())}: $ 60.000 = $ 50.000 tarifa de la cabaña + $ 10.000 por víspera de feriado ({name})"
     )
 
 

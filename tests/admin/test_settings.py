@@ -55,7 +55,7 @@ def test_a_new_price_changes_the_live_quote(panel: Panel, page: Page) -> None:
     expect(page.locator("#cotizacion")).to_contain_text(f"Total {pesos(Decimal(100000))}")
     expect(page.locator("#cotizacion")).to_contain_text(f"seña {pesos(Decimal(30000))} (30 %)")
 
-    page.get_by_role("link", name="Ajustes").click()
+    page.get_by_role("link", name="Ajustes", exact=True).click()
     page.get_by_role("link", name="Precios y reglas").click()
     page.get_by_label("Cabaña del Bosque").fill("65.000")
     page.get_by_role("button", name="Guardar", exact=True).click()
@@ -84,7 +84,7 @@ def test_a_wrong_percentage_is_refused_in_spanish(panel: Panel, page: Page) -> N
 
 def test_a_unit_is_created_and_edited(panel: Panel, page: Page) -> None:
     log_in(page, panel.base)
-    page.get_by_role("link", name="Ajustes").click()
+    page.get_by_role("link", name="Ajustes", exact=True).click()
     expect(page).to_have_url(f"{panel.base}/admin/ajustes/cabanas")
     page.get_by_label("Nombre").fill("Cabaña del Lago")
     page.get_by_label("Capacidad máxima (personas)").fill("5")
@@ -530,7 +530,7 @@ def test_an_operator_is_added_can_log_in_and_once_deactivated_cannot(
         juan.get_by_label("E-mail").fill("juan@example.com")
         juan.get_by_label("Contraseña").fill("otra-clave-bien-larga")
         juan.get_by_role("button", name="Ingresar").click()
-        expect(juan.get_by_role("link", name="Ajustes")).to_be_visible()
+        expect(juan.get_by_role("link", name="Ajustes", exact=True)).to_be_visible()
 
         row = page.get_by_role("row", name="juan@example.com")
         row.get_by_text("Desactivar", exact=True).click()
@@ -545,7 +545,7 @@ def test_an_operator_is_added_can_log_in_and_once_deactivated_cannot(
         juan.get_by_label("Contraseña").fill("otra-clave-bien-larga")
         juan.get_by_role("button", name="Ingresar").click()
         expect(juan.get_by_role("alert")).to_be_visible()
-        expect(juan.get_by_role("link", name="Ajustes")).to_have_count(0)
+        expect(juan.get_by_role("link", name="Ajustes", exact=True)).to_have_count(0)
     finally:
         juan.context.close()
     token = panel.api.post(
