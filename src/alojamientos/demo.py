@@ -15,9 +15,9 @@ from alojamientos.conversation.messages import Reply
 from alojamientos.kit.clock import local_today
 from alojamientos.pricing.models import Season
 from alojamientos.pricing.service import pricing
+from alojamientos.reservations import holds
 from alojamientos.reservations.models import Accommodation, ReservationSource, ReservationStatus
-from alojamientos.reservations.service import NewStay
-from alojamientos.reservations.service import reservation as reservation_service
+from alojamientos.reservations.types import NewStay
 
 UNITS = [
     {
@@ -77,7 +77,7 @@ async def load_demo(session: AsyncSession) -> bool:
     ]
     for unit, offset, nights, guests, name, phone, status in stays:
         check_in = today + timedelta(days=offset)
-        await reservation_service.hold(
+        await holds.hold(
             session,
             NewStay(
                 accommodation_id=unit.id,

@@ -18,9 +18,10 @@ from alojamientos.jobs.queue import enqueue
 from alojamientos.jobs.worker import Worker
 from alojamientos.notifications.email import render
 from alojamientos.payments.service import payments
+from alojamientos.reservations import changes, holds, repository, transitions
+from alojamientos.reservations.events import NOTIFY
 from alojamientos.reservations.models import Accommodation, ReservationStatus
-from alojamientos.reservations.service import NOTIFY, AgreedPrice, NewStay
-from alojamientos.reservations.service import reservation as reservation_service
+from alojamientos.reservations.types import AgreedPrice, NewStay
 from tests.fakes.graph import FakeGraph
 from tests.fakes.smtp import FakeSMTP
 from tests.fixtures.api import today_ar
@@ -36,7 +37,7 @@ async def _stay(db: Database, status: ReservationStatus) -> tuple[str, int]:
         session.add(unit)
         await session.flush()
         check_in = today_ar() + timedelta(days=30)
-        created = await reservation_service.hold(
+        created = await holds.hold(
             session,
             NewStay(
                 accommodation_id=unit.id,
@@ -55,7 +56,7 @@ async def _stay(db: Database, status: ReservationStatus) -> tuple[str, int]:
 
 async def _change(db: Database, code: str, unit_id: int, check_in: date) -> Decimal:
     async with db.session_scope() as session:
-        changed = await reservation_service.change_stay(
+        changed = await changes.change_stay(
             session,
             code,
             accommodation_id=unit_id,
@@ -110,7 +111,7 @@ async def test_a_changed_hold_says_what_confirms_it_and_until_when(
     await _change(db, code, unit_id, today_ar() + timedelta(days=40))
     await worker.run_pending()
     async with db.session_scope() as session:
-        stay = await reservation_service.get(session, code)
+        stay = await repository.get(session, code)
     [text] = graph.texts_to(GUEST_PHONE)[texts_before:]
     assert f"Para confirmarla falta la seña de {pesos(stay.deposit_amount)}" in text
     assert "te la guardamos hasta el" in text
@@ -125,7 +126,7 @@ async def test_corrected_guest_details_send_nothing(
     await worker.run_pending()
     emails_before, texts_before = len(smtp.messages), len(graph.sent)
     async with db.session_scope() as session:
-        await reservation_service.update_guest(
+        await changes.update_guest(
             session,
             code,
             name="Ana María Pérez",
@@ -158,7 +159,7 @@ async def test_a_change_overtaken_by_a_cancellation_is_not_announced(
     texts_before = len(graph.texts_to(GUEST_PHONE))
     await _change(db, code, unit_id, today_ar() + timedelta(days=45))
     async with db.session_scope() as session:
-        await reservation_service.cancel(session, code, actor=ACTOR, reason="Cambió de planes")
+        await transitions.cancel(session, code, actor=ACTOR, reason="Cambió de planes")
     await worker.run_pending()
     [text] = graph.texts_to(GUEST_PHONE)[texts_before:]
     assert text.startswith(f"Tu reserva {code} fue cancelada")
@@ -172,7 +173,7 @@ async def test_a_price_agreed_later_tells_the_guest_the_new_total(
     await worker.run_pending()
     emails_before, texts_before = len(smtp.to(GUEST_EMAIL)), len(graph.texts_to(GUEST_PHONE))
     async with db.session_scope() as session:
-        priced = await reservation_service.set_price(
+        priced = await changes.set_price(
             session,
             code,
             AgreedPrice(reason="Descuento por repetir", discount_percent=Decimal(10)),

@@ -22,14 +22,15 @@ from alojamientos.notifications.service import (
     NotConfirmed,
     resend_confirmation,
 )
+from alojamientos.reservations import holds
+from alojamientos.reservations.events import NOTIFY
 from alojamientos.reservations.models import (
     Accommodation,
     ReservationEvent,
     ReservationSource,
     ReservationStatus,
 )
-from alojamientos.reservations.service import NOTIFY, NewStay
-from alojamientos.reservations.service import reservation as reservation_service
+from alojamientos.reservations.types import NewStay
 from tests.fakes.graph import FakeGraph
 from tests.fakes.smtp import FakeSMTP
 from tests.fixtures.api import today_ar
@@ -62,7 +63,7 @@ async def _stay(
             source=source,
             status=status,
         )
-        created = await reservation_service.hold(session, stay, actor=ACTOR)
+        created = await holds.hold(session, stay, actor=ACTOR)
         return created.code
 
 

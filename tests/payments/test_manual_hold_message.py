@@ -162,15 +162,15 @@ async def test_a_hold_made_in_the_chat_is_not_told_twice(
     unit: dict[str, Any], pay_worker: Worker, graph: FakeGraph, pay_settings: Settings
 ) -> None:
     """The bot already said it in the conversation: the hold's own job adds no second summary."""
+    from alojamientos.reservations import holds
     from alojamientos.reservations.models import ReservationSource
-    from alojamientos.reservations.service import NewStay
-    from alojamientos.reservations.service import reservation as reservation_service
+    from alojamientos.reservations.types import NewStay
 
     database = Database(pay_settings)
     start = today_ar() + timedelta(days=30)
     try:
         async with database.session_scope() as session:
-            await reservation_service.hold(
+            await holds.hold(
                 session,
                 NewStay(
                     accommodation_id=unit["id"], check_in=start, check_out=start + timedelta(days=2),

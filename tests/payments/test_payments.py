@@ -12,7 +12,7 @@ import psycopg
 from alojamientos.db import Database
 from alojamientos.jobs.worker import Worker
 from alojamientos.kit.clock import utc_now
-from alojamientos.reservations.service import reservation as reservation_service
+from alojamientos.reservations import changes
 from tests.fakes.graph import FakeGraph
 from tests.fakes.mercadopago import FakeMercadoPago, signed_notification
 from tests.fixtures.api import today_ar
@@ -324,7 +324,7 @@ async def test_a_mercadopago_hold_from_the_panel_gets_its_link_and_a_new_one_whe
     database = Database(pay_settings)
     try:
         async with database.session_scope() as session:
-            await reservation_service.change_stay(
+            await changes.change_stay(
                 session, code, accommodation_id=unit["id"], check_in=start,
                 check_out=start + timedelta(days=4), guests=2, actor="operator:dueno@example.com",
             )  # fmt: skip

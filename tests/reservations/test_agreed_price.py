@@ -15,9 +15,9 @@ import pytest
 from alojamientos.db import Database
 from alojamientos.errors import AppError
 from alojamientos.pricing.service import NewSeason, pricing
+from alojamientos.reservations import holds, units
 from alojamientos.reservations.models import ReservationSource
-from alojamientos.reservations.service import AgreedPrice, NewStay, UnitFields
-from alojamientos.reservations.service import reservation as reservation_service
+from alojamientos.reservations.types import AgreedPrice, NewStay, UnitFields
 from tests.fixtures.api import create_unit, hold
 from tests.payments.test_ledger import plain_weekdays
 
@@ -187,13 +187,13 @@ async def _min_three_nights(db: Database, start: date) -> None:
 async def test_a_short_stay_is_refused_by_the_rule_that_refuses_it_and_only_that(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    units = [await create_unit(client, name=name) for name in ("Bosque", "Lago", "Río")]
+    made = [await create_unit(client, name=name) for name in ("Bosque", "Lago", "Río")]
     start = plain_weekdays(1)
     await _min_three_nights(db, start)
 
     quote = await client.post(
         "/api/v1/quotes",
-        json={"accommodation_id": units[0]["id"], "check_in": start.isoformat(),
+        json={"accommodation_id": made[0]["id"], "check_in": start.isoformat(),
               "check_out": (start + timedelta(days=1)).isoformat(), "guests": 2},
     )  # fmt: skip
     assert quote.status_code == 422
@@ -205,7 +205,7 @@ async def test_a_short_stay_is_refused_by_the_rule_that_refuses_it_and_only_that
         "Vacaciones de invierno",
     )
     assert "Vacaciones de invierno" in error["message"] and "3 nights" in error["message"]
-    refused = await _book(client, units[0]["id"], start, nights=1)
+    refused = await _book(client, made[0]["id"], start, nights=1)
     assert (refused.status_code, refused.json()["error"]["code"]) == (422, "minimum_stay")
     # Three nights fit the rule; every unit is free for them.
     three = await client.get(
@@ -263,7 +263,7 @@ async def test_guests_and_the_bot_can_never_book_past_a_rule_nor_agree_a_price(d
     start = plain_weekdays(1)
     await _min_three_nights(db, start)
     async with db.session_scope() as session:
-        unit = await reservation_service.create_accommodation(
+        unit = await units.create_accommodation(
             session, UnitFields(name="Bosque", capacity=4, base_price=Decimal("50000"))
         )
         stay = NewStay(
@@ -277,17 +277,15 @@ async def test_guests_and_the_bot_can_never_book_past_a_rule_nor_agree_a_price(d
             override_reason="me lo dijo el bot",
         )
         with pytest.raises(AppError) as refused:
-            await reservation_service.hold(session, stay, actor="bot")
+            await holds.hold(session, stay, actor="bot")
         assert refused.value.code == "invalid_override"
         priced = replace(stay, override_reason=None, check_out=start + timedelta(days=3))
         with pytest.raises(AppError) as refused:
-            await reservation_service.hold(
+            await holds.hold(
                 session,
                 replace(priced, price=AgreedPrice(reason="regateo", discount_percent=Decimal(50))),
                 actor="bot",
             )
         assert refused.value.code == "invalid_override"
         # The same stay within the rules and at the list's price is fine for the bot.
-        assert (await reservation_service.hold(session, priced, actor="bot")).total_amount == Decimal(
-            "150000.00"
-        )
+        assert (await holds.hold(session, priced, actor="bot")).total_amount == Decimal("150000.00")

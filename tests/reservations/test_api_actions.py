@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from alojamientos.db import Database
 from alojamientos.jobs.models import Job
-from alojamientos.reservations.service import GUEST_UPDATED, NOTIFY, STAY_CHANGED
+from alojamientos.reservations.events import GUEST_UPDATED, NOTIFY, STAY_CHANGED
 from tests.fixtures.api import OPERATOR_EMAIL, OPERATOR_PASSWORD, create_unit, hold, today_ar
 
 ACTOR = f"operator:{OPERATOR_EMAIL}"

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from alojamientos.db import Database
 from alojamientos.jobs.models import Job
 from alojamientos.payments.service import payments
+from alojamientos.reservations import changes, holds, quotes, repository, units
 from alojamientos.reservations.errors import (
     AccommodationInactive,
     DatesUnavailable,
@@ -26,9 +27,9 @@ from alojamientos.reservations.errors import (
     TooManyGuests,
     WrongKind,
 )
+from alojamientos.reservations.events import GUEST_UPDATED, NOTIFY, STAY_CHANGED
 from alojamientos.reservations.models import ReservationEvent
-from alojamientos.reservations.service import GUEST_UPDATED, NOTIFY, STAY_CHANGED, NewBlock, UnitFields
-from alojamientos.reservations.service import reservation as reservation_service
+from alojamientos.reservations.types import NewBlock, UnitFields
 from tests.fixtures.api import create_unit, hold, today_ar
 
 ACTOR = "operator:operadora@example.com"
@@ -47,7 +48,7 @@ async def _book(client: httpx.AsyncClient, unit_id: int, start: date, **override
 
 async def _move(db: Database, code: str, unit_id: int, start: date, nights: int = 2, guests: int = 2) -> Any:
     async with db.session_scope() as session:
-        return await reservation_service.change_stay(
+        return await changes.change_stay(
             session,
             code,
             accommodation_id=unit_id,
@@ -60,10 +61,8 @@ async def _move(db: Database, code: str, unit_id: int, start: date, nights: int 
 
 async def _expected_total(db: Database, unit_id: int, start: date, nights: int, guests: int) -> Decimal:
     async with db.session_scope() as session:
-        unit = await reservation_service.accommodation(session, unit_id)
-        quote = await reservation_service.checked_quote(
-            session, unit, start, start + timedelta(days=nights), guests
-        )
+        unit = await repository.accommodation(session, unit_id)
+        quote = await quotes.checked_quote(session, unit, start, start + timedelta(days=nights), guests)
         return quote.total
 
 
@@ -161,7 +160,7 @@ async def test_refusals_say_why(client: httpx.AsyncClient, db: Database) -> None
     unit = await create_unit(client)
     closed = await create_unit(client, name="Cerrada")
     async with db.session_scope() as session:
-        await reservation_service.update_accommodation(session, closed["id"], UnitFields(active=False))
+        await units.update_accommodation(session, closed["id"], UnitFields(active=False))
     booked = await _book(client, unit["id"], _later(20))
     with pytest.raises(NothingChanged):
         await _move(db, booked["code"], unit["id"], _later(20))
@@ -174,7 +173,7 @@ async def test_refusals_say_why(client: httpx.AsyncClient, db: Database) -> None
     with pytest.raises(ReservationNotFound):
         await _move(db, "ZZZ999", unit["id"], _later(20))
     async with db.session_scope() as session:
-        block = await reservation_service.block(
+        block = await holds.block(
             session,
             NewBlock(
                 accommodation_id=unit["id"], check_in=_later(40), check_out=_later(42), reason="Pintura"
@@ -198,7 +197,7 @@ async def test_correcting_the_guest_records_it_and_tells_nobody(
     booked = await _book(client, unit["id"], _later(20), guest_email="ana@example.com")
     jobs_before = await _notify_jobs(db)
     async with db.session_scope() as session:
-        await reservation_service.update_guest(
+        await changes.update_guest(
             session,
             booked["code"],
             name="  Ana  María Pérez ",
@@ -224,7 +223,7 @@ async def test_correcting_the_guest_records_it_and_tells_nobody(
 
     async with db.session_scope() as session:
         with pytest.raises(NothingChanged):
-            await reservation_service.update_guest(
+            await changes.update_guest(
                 session,
                 booked["code"],
                 name="Ana María Pérez",
@@ -235,7 +234,7 @@ async def test_correcting_the_guest_records_it_and_tells_nobody(
     for name, email in (("", None), ("Ana", "no-es-un-mail")):
         async with db.session_scope() as session:
             with pytest.raises(InvalidGuest):
-                await reservation_service.update_guest(
+                await changes.update_guest(
                     session, booked["code"], name=name, phone=None, email=email, actor=ACTOR
                 )
 
@@ -253,7 +252,7 @@ async def test_a_move_waits_for_a_concurrent_move_onto_the_same_nights_and_loses
     target = _later(40)
 
     async with db.session_scope() as first:
-        await reservation_service.change_stay(
+        await changes.change_stay(
             first,
             ana["code"],
             accommodation_id=unit["id"],

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 from alojamientos.config import get_settings
 from alojamientos.db import Database
 from alojamientos.kit.clock import utc_now
-from alojamientos.reservations.service import reservation as reservation_service
+from alojamientos.reservations import transitions
 from tests.fixtures.api import create_unit, hold, operator_client, today_ar
 
 
@@ -31,15 +31,11 @@ async def _expiry_releases_due_holds_once(client: httpx.AsyncClient, db: Databas
     # The transfer hold lasts 24 h and the Mercado Pago one 60 min (defaults): 2 h from now only
     # the Mercado Pago hold is due; 25 h from now both are.
     async with db.session_scope() as session:
-        assert await reservation_service.expire_due(session, now=utc_now() + timedelta(hours=2)) == [
-            later["code"]
-        ]
+        assert await transitions.expire_due(session, now=utc_now() + timedelta(hours=2)) == [later["code"]]
     async with db.session_scope() as session:
-        assert await reservation_service.expire_due(session, now=utc_now() + timedelta(hours=25)) == [
-            due["code"]
-        ]
+        assert await transitions.expire_due(session, now=utc_now() + timedelta(hours=25)) == [due["code"]]
     async with db.session_scope() as session:
-        assert await reservation_service.expire_due(session, now=utc_now() + timedelta(days=30)) == []
+        assert await transitions.expire_due(session, now=utc_now() + timedelta(days=30)) == []
 
     detail = (await client.get(f"/api/v1/reservations/{due['code']}")).json()
     assert detail["status"] == "expired"

@@ -23,9 +23,9 @@ from alojamientos.calendar_sync.models import IcalFeed
 from alojamientos.db import SessionDep
 from alojamientos.errors import AppError, InvalidInput
 from alojamientos.kit.inputs import stored_id
+from alojamientos.reservations import holds, repository, transitions
 from alojamientos.reservations.models import Accommodation
-from alojamientos.reservations.service import NewBlock
-from alojamientos.reservations.service import reservation as reservation_service
+from alojamientos.reservations.types import NewBlock
 
 router = APIRouter(prefix="/bloqueos")
 
@@ -76,7 +76,7 @@ async def create_block(
 ) -> Response:
     form = BlockForm(unidad, entrada, salida, motivo)
     try:
-        blocked = await reservation_service.block(session, form.parsed(), actor=admin.actor)
+        blocked = await holds.block(session, form.parsed(), actor=admin.actor)
     except AppError as exc:
         # block() writes nothing before it refuses (an overlap rolls back its savepoint).
         return await _form_page(request, session, form, labels.error_message(exc.code), exc.status)
@@ -85,7 +85,7 @@ async def create_block(
 
 @router.get("/{code}")
 async def block_detail(request: Request, code: str, session: SessionDep, hecho: str = "") -> Response:
-    found = await reservation_service.get(session, code)
+    found = await repository.get(session, code)
     if found.kind != "block":
         return RedirectResponse(f"{PREFIX}/reservas/{found.code}", status_code=303)
     feed = await session.get(IcalFeed, found.feed_id) if found.feed_id is not None else None
@@ -102,5 +102,5 @@ async def block_detail(request: Request, code: str, session: SessionDep, hecho: 
 
 @router.post("/{code}/liberar")
 async def release_block(code: str, session: SessionDep, admin: CurrentAdmin) -> Response:
-    released = await reservation_service.unblock(session, code, actor=admin.actor)
+    released = await transitions.unblock(session, code, actor=admin.actor)
     return RedirectResponse(f"{PREFIX}/bloqueos/{released.code}?hecho=liberada", status_code=303)

@@ -20,10 +20,11 @@ from alojamientos.errors import AppError, InvalidInput
 from alojamientos.kit.inputs import stored_id
 from alojamientos.kit.phone import InvalidPhone, to_e164
 from alojamientos.ops.flags import flags
+from alojamientos.reservations import holds, quotes, repository
 from alojamientos.reservations.errors import AccommodationInactive, PaymentMethodUnavailable
 from alojamientos.reservations.models import Accommodation, ReservationSource, ReservationStatus
-from alojamientos.reservations.service import AgreedPrice, NewStay, Price, rule_refusals
-from alojamientos.reservations.service import reservation as reservation_service
+from alojamientos.reservations.quotes import rule_refusals
+from alojamientos.reservations.types import AgreedPrice, NewStay, Price
 
 router = APIRouter(prefix="/reservas")
 
@@ -112,7 +113,7 @@ async def _quote(session: AsyncSession, form: BookingForm, besides: str = "") ->
     }  # fmt: skip
     try:
         check_in, check_out, guests = form.dates()
-        offers = await reservation_service.availability(
+        offers = await quotes.availability(
             session, check_in, check_out, guests, besides=besides or None, apply_rules=False
         )
     except IncompleteStay:
@@ -149,17 +150,15 @@ async def _not_on_offer(
     """Say why the chosen unit is not free: taken, not taking bookings, too many guests, or gone."""
     check_in, check_out, guests = form.dates()
     try:
-        unit = await reservation_service.accommodation(session, unit_id)
-        clash = await reservation_service.clash(
-            session, unit.id, check_in, check_out, besides=besides or None
-        )
+        unit = await repository.accommodation(session, unit_id)
+        clash = await holds.clash(session, unit.id, check_in, check_out, besides=besides or None)
         if clash is not None:
             result["clash"] = clash
             result["quote_error"] = labels.error_message("dates_unavailable")
             return
         if not unit.active:
             raise AccommodationInactive(f"{unit.name} is not taking bookings")
-        await reservation_service.quote(session, unit, check_in, check_out, guests)
+        await quotes.quote(session, unit, check_in, check_out, guests)
     except AppError as exc:
         result["quote_error"] = labels.error_message(exc.code)
 
@@ -256,7 +255,7 @@ async def create(
         if medio == "mercadopago" and not await mercadopago_available(request, session):
             raise PaymentMethodUnavailable("Mercado Pago links are off or not configured")
         unit_id, check_in, check_out, guests = form.stay()
-        created = await reservation_service.hold(
+        created = await holds.hold(
             session,
             NewStay(
                 accommodation_id=unit_id,

@@ -283,7 +283,7 @@ MONEY_EVENT = {
     "payment_corrected": "Pago corregido",
     "refund": "Devolución registrada",
 }
-# Moving a stay with an agreed price (reservations.service.change_stay `price`).
+# Moving a stay with an agreed price (reservations.changes.change_stay `price`).
 PRICE_CHOICE = {"keep": "mantuvo el precio acordado", "reprice": "con el precio de lista"}
 # The bot's answer topics, as the operator reads them (conversation.engine picks them by topic).
 ANSWER_TOPIC = {

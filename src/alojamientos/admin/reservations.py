@@ -33,10 +33,10 @@ from alojamientos.payments.models import Attachment, Payment
 from alojamientos.payments.service import DepositUncovered, IfUncovered, OverpaymentUnconfirmed, payments
 from alojamientos.pricing.rules import Quote
 from alojamientos.pricing.service import pricing
-from alojamientos.reservations import repository
+from alojamientos.reservations import changes, quotes, repository, transitions
+from alojamientos.reservations.events import GUEST_UPDATED, STAY_CHANGED
 from alojamientos.reservations.models import OCCUPYING, Accommodation, Reservation, ReservationStatus
-from alojamientos.reservations.service import GUEST_UPDATED, STAY_CHANGED, PriceChoice
-from alojamientos.reservations.service import reservation as reservation_service
+from alojamientos.reservations.types import PriceChoice
 
 router = APIRouter(prefix="/reservas")
 
@@ -97,7 +97,7 @@ async def reservation_list(
 async def reservation_detail(
     request: Request, code: str, session: SessionDep, hecho: str = "", error: str = ""
 ) -> Response:
-    found = await reservation_service.get(session, code)
+    found = await repository.get(session, code)
     unit = await session.get_one(Accommodation, found.accommodation_id)
     paid = await session.scalars(
         select(Payment).where(Payment.reservation_id == found.id).order_by(Payment.created_at, Payment.id)
@@ -165,7 +165,7 @@ async def reservation_detail(
 async def _list_quote(session: AsyncSession, stay: Reservation, unit: Accommodation) -> Quote | None:
     """The stay priced night by night with today's rules (what the page explains the total with)."""
     try:
-        return await reservation_service.quote(session, unit, stay.check_in, stay.check_out, stay.guests)
+        return await quotes.quote(session, unit, stay.check_in, stay.check_out, stay.guests)
     except AppError:  # a unit made smaller since: the stored total stands, without the breakdown
         return None
 
@@ -195,7 +195,7 @@ IF_UNCOVERED: dict[str, IfUncovered] = {"mantener": "keep_confirmed", "pre-reser
 @router.get("/{code}/comprobantes/{receipt_id}")
 async def receipt(code: str, receipt_id: BigId, session: SessionDep) -> Response:
     """A file the guest sent over WhatsApp (a transfer receipt), to check before recording the payment."""
-    found = await reservation_service.get(session, code)
+    found = await repository.get(session, code)
     attachment = await session.get(Attachment, receipt_id)
     if attachment is None or attachment.reservation_id != found.id:
         raise ReceiptNotFound(f"reservation {found.code} has no receipt {receipt_id}")
@@ -204,7 +204,7 @@ async def receipt(code: str, receipt_id: BigId, session: SessionDep) -> Response
 
 @router.post("/{code}/confirmar")
 async def confirm(code: str, session: SessionDep, admin: CurrentAdmin) -> Response:
-    confirmed = await reservation_service.confirm(session, code, actor=admin.actor)
+    confirmed = await transitions.confirm(session, code, actor=admin.actor)
     return RedirectResponse(_detail_url(confirmed.code, "confirmada"), status_code=303)
 
 
@@ -235,7 +235,7 @@ async def record_payment(
     """Money received; more than what is owed asks first (OverpaymentUnconfirmed → a second step)."""
     if medio not in labels.MANUAL_METHODS:
         raise InvalidMethod(f"unknown payment method {medio!r}")
-    before = (await reservation_service.get(session, code)).status
+    before = (await repository.get(session, code)).status
     try:
         paid, _payment = await payments.record_manual(
             session,
@@ -246,7 +246,7 @@ async def record_payment(
             confirm_overpayment=confirmar_excedente == "1",
         )
     except OverpaymentUnconfirmed as exc:
-        stay = await reservation_service.get(session, code)
+        stay = await repository.get(session, code)
         return _second_step(request, stay, exc, "pago", {"monto": monto, "medio": medio})
     confirmed_now = before == ReservationStatus.pre_reserved and paid.status == ReservationStatus.confirmed
     done = "pago-excedente" if paid.overpaid_amount > 0 else "pago-confirma" if confirmed_now else "pago"
@@ -274,7 +274,7 @@ async def void_payment(
             if_uncovered=IF_UNCOVERED.get(si_falta_sena),
         )
     except DepositUncovered as exc:
-        stay = await reservation_service.get(session, code)
+        stay = await repository.get(session, code)
         return _second_step(request, stay, exc, f"pagos/{payment_id}/anular", {"motivo": motivo})
     reopened = si_falta_sena == "pre-reserva" and voided.status == ReservationStatus.pre_reserved
     return RedirectResponse(_detail_url(voided.code, "anulado-pre-reserva" if reopened else "anulado"), 303)
@@ -307,11 +307,11 @@ async def correct_payment(
             if_uncovered=IF_UNCOVERED.get(si_falta_sena),
         )
     except OverpaymentUnconfirmed as exc:
-        stay = await reservation_service.get(session, code)
+        stay = await repository.get(session, code)
         typed = {"monto": monto, "motivo": motivo, "si_falta_sena": si_falta_sena}
         return _second_step(request, stay, exc, action, typed)
     except DepositUncovered as exc:
-        stay = await reservation_service.get(session, code)
+        stay = await repository.get(session, code)
         return _second_step(request, stay, exc, action, fields)
     return RedirectResponse(_detail_url(fixed.code, "corregido"), 303)
 
@@ -341,7 +341,7 @@ async def record_refund(
             if_uncovered=IF_UNCOVERED.get(si_falta_sena),
         )
     except DepositUncovered as exc:
-        stay = await reservation_service.get(session, code)
+        stay = await repository.get(session, code)
         return _second_step(
             request, stay, exc, "devolucion", {"monto": monto, "medio": medio, "motivo": motivo}
         )
@@ -360,7 +360,7 @@ async def set_price(
     """Agree a total or a discount after booking (or go back to the list); the guest is told."""
     form = BookingForm(precio_tipo=precio_tipo, precio_valor=precio_valor, precio_motivo=precio_motivo)
     agreed = form.agreed_price()
-    priced = await reservation_service.set_price(session, code, agreed, actor=admin.actor)
+    priced = await changes.set_price(session, code, agreed, actor=admin.actor)
     return RedirectResponse(_detail_url(priced.code, "precio-acordado" if agreed else "precio-lista"), 303)
 
 
@@ -384,7 +384,7 @@ async def change_stay(
     unit_id, check_in, check_out, guests = BookingForm(
         unidad=unidad, entrada=entrada, salida=salida, personas=personas
     ).stay()
-    changed = await reservation_service.change_stay(
+    changed = await changes.change_stay(
         session,
         code,
         accommodation_id=unit_id,
@@ -411,7 +411,7 @@ async def fix_guest(
     """A typo in the name, another phone or e-mail; the guest is not messaged about it."""
     if not nombre.strip():
         raise MissingName("the guest's name is missing")
-    fixed = await reservation_service.update_guest(
+    fixed = await changes.update_guest(
         session,
         code,
         name=nombre,
@@ -429,15 +429,13 @@ async def cancel(
     admin: CurrentAdmin,
     motivo: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    cancelled = await reservation_service.cancel(
-        session, code, actor=admin.actor, reason=motivo.strip() or None
-    )
+    cancelled = await transitions.cancel(session, code, actor=admin.actor, reason=motivo.strip() or None)
     return RedirectResponse(_detail_url(cancelled.code, "cancelada"), status_code=303)
 
 
 @router.post("/{code}/no-vino")
 async def no_show(code: str, session: SessionDep, admin: CurrentAdmin) -> Response:
-    marked = await reservation_service.no_show(session, code, actor=admin.actor)
+    marked = await transitions.no_show(session, code, actor=admin.actor)
     return RedirectResponse(_detail_url(marked.code, "no-vino"), status_code=303)
 
 
@@ -448,5 +446,5 @@ async def save_notes(
     admin: CurrentAdmin,
     notas: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    found = await reservation_service.set_notes(session, code, notas)
+    found = await changes.set_notes(session, code, notas)
     return RedirectResponse(_detail_url(found.code, "notas"), status_code=303)

@@ -20,8 +20,8 @@ from alojamientos.calendar_sync.models import IcalFeed
 from alojamientos.db import SessionDep
 from alojamientos.errors import NotFound
 from alojamientos.kit.inputs import BigId, Id
+from alojamientos.reservations import repository
 from alojamientos.reservations.models import OCCUPYING, Accommodation, Reservation
-from alojamientos.reservations.service import reservation as reservation_service
 
 router = APIRouter(prefix="/api/v1", tags=["calendar"])
 
@@ -111,7 +111,7 @@ async def rotate_token(
     accommodation_id: Id, request: Request, session: SessionDep, operator: CurrentOperator
 ) -> dict[str, str]:
     """A new secret for the unit's export URL; channels holding the old URL stop getting updates."""
-    unit = await reservation_service.accommodation(session, accommodation_id)
+    unit = await repository.accommodation(session, accommodation_id)
     unit.ical_token = secrets.token_urlsafe(24)
     return {"ical_export_url": export_url(request.app.state.settings, unit)}
 

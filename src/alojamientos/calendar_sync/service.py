@@ -39,9 +39,9 @@ from alojamientos.kit.inputs import slug
 from alojamientos.notifications.alerts import raise_alert, resolve_alert
 from alojamientos.notifications.models import OperatorAlert
 from alojamientos.pricing.service import pricing
+from alojamientos.reservations import repository
 from alojamientos.reservations.models import Reservation, ReservationSource, ReservationStatus
 from alojamientos.reservations.repository import overlapping
-from alojamientos.reservations.service import reservation as reservation_service
 
 log = logging.getLogger(__name__)
 FAILURES_BEFORE_ALERT = 3
@@ -126,7 +126,7 @@ async def register_feed(
     session: AsyncSession, settings: Settings, accommodation_id: int, source: str, url: str
 ) -> IcalFeed:
     """A URL feed to import into one unit: http(s), public (SSRF), one per (unit, source)."""
-    await reservation_service.accommodation(session, accommodation_id)
+    await repository.accommodation(session, accommodation_id)
     url = url.strip()
     typed, source = source, feed_source(source)
     if not source:

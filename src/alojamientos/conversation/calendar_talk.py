@@ -29,7 +29,7 @@ from alojamientos.conversation.nlu.normalize import normalize
 from alojamientos.conversation.nlu.periods import MONTH_NAMES, Period
 from alojamientos.conversation.nlu.vocabulary import MONTH_ALT
 from alojamientos.kit import calendar_ar
-from alojamientos.reservations.service import reservation as reservation_service
+from alojamientos.reservations import quotes
 
 WEEKENDS_LISTED = 3
 """How many long weekends a "¿cuándo es el próximo finde largo?" answer lists."""
@@ -264,12 +264,12 @@ def upcoming_windows(today: date) -> list[calendar_ar.Window]:
 async def weekends_reply(session: AsyncSession, stays: list[Understood], guests: int | None) -> Reply:
     """Each stay with its dates, nights and the units free for it, and a row to pick each free one.
 
-    Free means offered by `reservation_service.availability` for the party (1 when unknown): no
+    Free means offered by `quotes.availability` for the party (1 when unknown): no
     occupying stay, room enough, minimum nights met.
     """
     weekends, rows = [], []
     for stay in stays:
-        offers = await reservation_service.availability(session, stay.check_in, stay.check_out, guests or 1)
+        offers = await quotes.availability(session, stay.check_in, stay.check_out, guests or 1)
         free = [o.accommodation.name for o in offers]
         weekends.append(
             {

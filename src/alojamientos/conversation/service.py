@@ -16,8 +16,8 @@ from alojamientos.kit.clock import utc_now
 from alojamientos.kit.inputs import key_for
 from alojamientos.notifications.alerts import raise_alert
 from alojamientos.notifications.models import OperatorAlert
+from alojamientos.reservations import changes, repository
 from alojamientos.reservations.models import OCCUPYING, Reservation
-from alojamientos.reservations.service import reservation as reservation_service
 
 WHATSAPP_SEND = "whatsapp.send"
 
@@ -154,8 +154,8 @@ class ConversationService:
         )
         moved = []
         for code in codes:
-            stay = await reservation_service.get(session, code)
-            await reservation_service.update_guest(
+            stay = await repository.get(session, code)
+            await changes.update_guest(
                 session,
                 code,
                 name=stay.guest_name or target.profile_name or "-",

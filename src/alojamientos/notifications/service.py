@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.errors import Conflict
+from alojamientos.reservations import events
 from alojamientos.reservations.errors import ReservationNotFound
 from alojamientos.reservations.models import Reservation, ReservationSource, ReservationStatus
-from alojamientos.reservations.service import reservation as reservation_service
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +61,7 @@ async def resend_confirmation(session: AsyncSession, code: str, *, actor: str) -
     if not stay.guest_email and not reaches_by_whatsapp(stay):
         raise NoGuestContact(f"reservation {stay.code} has no guest e-mail nor WhatsApp conversation")
     status = ReservationStatus.confirmed.value
-    await reservation_service.record_event(
-        session, stay, status, status, actor=actor, reason=RESEND_CONFIRMATION
-    )
+    await events.record_event(session, stay, status, status, actor=actor, reason=RESEND_CONFIRMATION)
     log.info("reservation.confirmation_resent", extra={"code": stay.code, "actor": actor})
     return stay
 
@@ -87,8 +85,6 @@ async def resend_payment_request(session: AsyncSession, code: str, *, actor: str
     if not stay.guest_email and not reaches_by_whatsapp(stay):
         raise NoGuestContact(f"reservation {stay.code} has no guest e-mail nor WhatsApp conversation")
     status = ReservationStatus.pre_reserved.value
-    await reservation_service.record_event(
-        session, stay, status, status, actor=actor, reason=RESEND_PAYMENT_REQUEST
-    )
+    await events.record_event(session, stay, status, status, actor=actor, reason=RESEND_PAYMENT_REQUEST)
     log.info("reservation.payment_request_resent", extra={"code": stay.code, "actor": actor})
     return stay

@@ -33,6 +33,8 @@ from alojamientos.notifications.service import (
 )
 from alojamientos.payments.tasks import request_payment_link
 from alojamientos.pricing.service import pricing
+from alojamientos.reservations import transitions
+from alojamientos.reservations.events import NOTIFY, STAY_CHANGED
 from alojamientos.reservations.models import (
     OCCUPYING,
     Accommodation,
@@ -40,8 +42,6 @@ from alojamientos.reservations.models import (
     ReservationEvent,
     ReservationStatus,
 )
-from alojamientos.reservations.service import NOTIFY, STAY_CHANGED
-from alojamientos.reservations.service import reservation as reservation_service
 
 log = logging.getLogger(__name__)
 REMIND = "reservation.remind"
@@ -350,4 +350,4 @@ async def checkin_and_completion(worker: Worker, now: datetime) -> None:
             )
         )
         for code in list(finished):
-            await reservation_service.complete(session, code)
+            await transitions.complete(session, code)

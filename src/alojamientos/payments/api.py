@@ -19,9 +19,9 @@ from alojamientos.errors import NotFound
 from alojamientos.kit.inputs import BigId
 from alojamientos.payments.models import Attachment, Payment
 from alojamientos.payments.service import MAX_AMOUNT, MAX_REASON, IfUncovered, payments
+from alojamientos.reservations import repository
 from alojamientos.reservations.models import Accommodation, Reservation
 from alojamientos.reservations.schemas import Money, ReservationOut
-from alojamientos.reservations.service import reservation as reservation_service
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
@@ -197,7 +197,7 @@ async def correct_payment(
 @router.get("/reservations/{code}/payments", response_model=list[PaymentOut])
 async def list_payments(code: str, session: SessionDep, operator: CurrentOperator) -> list[PaymentOut]:
     """The reservation's ledger in order: payments, refunds and the reversals that voided entries."""
-    stay = await reservation_service.get(session, code)
+    stay = await repository.get(session, code)
     voided = await payments.voided_ids(session, stay.id)
     entries = await session.scalars(
         select(Payment).where(Payment.reservation_id == stay.id).order_by(Payment.id)
@@ -207,7 +207,7 @@ async def list_payments(code: str, session: SessionDep, operator: CurrentOperato
 
 @router.get("/reservations/{code}/attachments", response_model=list[AttachmentOut])
 async def list_attachments(code: str, session: SessionDep, operator: CurrentOperator) -> list[Attachment]:
-    stay = await reservation_service.get(session, code)
+    stay = await repository.get(session, code)
     query = select(Attachment).where(Attachment.reservation_id == stay.id).order_by(Attachment.id)
     return list(await session.scalars(query))
 

@@ -22,9 +22,9 @@ from alojamientos.kit.clock import utc_now
 from alojamientos.kit.money import round_money
 from alojamientos.notifications.alerts import raise_alert
 from alojamientos.payments.models import Payment
+from alojamientos.reservations import events, transitions
 from alojamientos.reservations.errors import InvalidTransition, ReservationNotFound, WrongKind
 from alojamientos.reservations.models import Reservation, ReservationStatus
-from alojamientos.reservations.service import reservation as reservation_service
 
 log = logging.getLogger(__name__)
 
@@ -437,7 +437,7 @@ class PaymentService:
         reservation.paid_amount = round_money(reservation.paid_amount + delta)
         data = {**data, "paid": str(reservation.paid_amount)}
         await session.flush()
-        await reservation_service.record_event(
+        await events.record_event(
             session,
             reservation,
             reservation.status,
@@ -454,7 +454,7 @@ class PaymentService:
             and uncovered
             and if_uncovered == "back_to_hold"
         ):
-            await reservation_service.reopen_hold(session, reservation.code, actor=actor, reason=reason)
+            await transitions.reopen_hold(session, reservation.code, actor=actor, reason=reason)
         await session.refresh(reservation)
 
     async def reconcile_mercadopago(self, session: AsyncSession, data: dict[str, Any]) -> str:
@@ -543,11 +543,11 @@ class PaymentService:
         covered = reservation.paid_amount >= reservation.deposit_amount
         if reservation.status == ReservationStatus.pre_reserved.value and covered:
             await session.flush()
-            await reservation_service.confirm(session, reservation.code, actor=actor, data=data)
+            await transitions.confirm(session, reservation.code, actor=actor, data=data)
             await session.refresh(reservation)
             return
         # In the timeline without a status change: a partial payment, or a balance paid later.
-        await reservation_service.record_event(
+        await events.record_event(
             session,
             reservation,
             reservation.status,
@@ -585,7 +585,7 @@ class PaymentService:
             )
             return "refund_needed"
         await session.refresh(reservation)
-        await reservation_service.record_event(
+        await events.record_event(
             session,
             reservation,
             previous,

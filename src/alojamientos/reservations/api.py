@@ -15,7 +15,7 @@ from alojamientos.kit.queries import count_of
 from alojamientos.notifications import service as notification_service
 from alojamientos.ops.flags import flags
 from alojamientos.pricing.rules import Quote
-from alojamientos.reservations import repository
+from alojamientos.reservations import changes, holds, quotes, repository, transitions, units
 from alojamientos.reservations.errors import PaymentMethodUnavailable
 from alojamientos.reservations.models import (
     Accommodation,
@@ -42,8 +42,7 @@ from alojamientos.reservations.schemas import (
     ReservationList,
     ReservationOut,
 )
-from alojamientos.reservations.service import AgreedPrice, NewBlock, NewStay, UnitFields
-from alojamientos.reservations.service import reservation as reservation_service
+from alojamientos.reservations.types import AgreedPrice, NewBlock, NewStay, UnitFields
 
 router = APIRouter(prefix="/api/v1", tags=["reservations"])
 
@@ -82,7 +81,7 @@ def _range_or_422(start: date, end: date, names: str) -> None:
 async def create_accommodation(
     body: AccommodationCreate, request: Request, session: SessionDep, operator: CurrentOperator
 ) -> AccommodationOut:
-    unit = await reservation_service.create_accommodation(session, UnitFields(**body.model_dump()))
+    unit = await units.create_accommodation(session, UnitFields(**body.model_dump()))
     return _unit_out(request, unit)
 
 
@@ -90,8 +89,8 @@ async def create_accommodation(
 async def list_accommodations(
     request: Request, session: SessionDep, operator: CurrentOperator
 ) -> list[AccommodationOut]:
-    units = await session.scalars(select(Accommodation).order_by(Accommodation.id))
-    return [_unit_out(request, unit) for unit in units]
+    rows = await session.scalars(select(Accommodation).order_by(Accommodation.id))
+    return [_unit_out(request, unit) for unit in rows]
 
 
 @router.get("/availability", response_model=AvailabilityOut)
@@ -104,7 +103,7 @@ async def availability(
     guests: Annotated[int, Query(ge=1, le=MAX_GUESTS)],
 ) -> AvailabilityOut:
     _range_or_422(check_in, check_out, "check_in..check_out")
-    offers = await reservation_service.availability(session, check_in, check_out, guests)
+    offers = await quotes.availability(session, check_in, check_out, guests)
     return AvailabilityOut(
         check_in=check_in,
         check_out=check_out,
@@ -121,8 +120,8 @@ async def availability(
 
 @router.post("/quotes", response_model=QuoteOut)
 async def create_quote(body: QuoteRequest, session: SessionDep, operator: CurrentOperator) -> QuoteOut:
-    unit = await reservation_service.accommodation(session, body.accommodation_id)
-    quote = await reservation_service.checked_quote(session, unit, body.check_in, body.check_out, body.guests)
+    unit = await repository.accommodation(session, body.accommodation_id)
+    quote = await quotes.checked_quote(session, unit, body.check_in, body.check_out, body.guests)
     return _quote_out(unit.id, quote)
 
 
@@ -149,7 +148,7 @@ async def create_reservation(
             payment_method="mercadopago",
             missing=list(settings.missing("mercadopago")),
         )
-    created = await reservation_service.hold(
+    created = await holds.hold(
         session,
         NewStay(
             accommodation_id=body.accommodation_id,
@@ -168,7 +167,7 @@ async def create_reservation(
         ),
         actor=_actor(operator),
     )
-    return await reservation_service.get(session, created.code)
+    return await repository.get(session, created.code)
 
 
 def _agreed(body: AgreedPriceIn | None) -> AgreedPrice | None:
@@ -178,10 +177,8 @@ def _agreed(body: AgreedPriceIn | None) -> AgreedPrice | None:
 @router.post("/reservations/{code}/price", response_model=ReservationDetail)
 async def set_price(code: str, body: PriceRequest, session: SessionDep, operator: CurrentOperator) -> object:
     """Agree a total or a discount with a reason (or go back to the list); the guest is told."""
-    priced = await reservation_service.set_price(
-        session, code, _agreed(body.agreed_price), actor=_actor(operator)
-    )
-    return await reservation_service.get(session, priced.code)
+    priced = await changes.set_price(session, code, _agreed(body.agreed_price), actor=_actor(operator))
+    return await repository.get(session, priced.code)
 
 
 @router.get("/reservations", response_model=ReservationList)
@@ -216,12 +213,12 @@ async def list_reservations(
 
 @router.get("/reservations/{code}", response_model=ReservationDetail)
 async def get_reservation(code: str, session: SessionDep, operator: CurrentOperator) -> object:
-    return await reservation_service.get(session, code)
+    return await repository.get(session, code)
 
 
 @router.post("/reservations/{code}/confirm", response_model=ReservationOut)
 async def confirm_reservation(code: str, session: SessionDep, operator: CurrentOperator) -> object:
-    return await reservation_service.confirm(session, code, actor=_actor(operator))
+    return await transitions.confirm(session, code, actor=_actor(operator))
 
 
 @router.post("/reservations/{code}/cancel", response_model=ReservationOut)
@@ -231,7 +228,7 @@ async def cancel_reservation(
     operator: CurrentOperator,
     body: Annotated[CancelRequest | None, Body()] = None,
 ) -> object:
-    return await reservation_service.cancel(
+    return await transitions.cancel(
         session, code, actor=_actor(operator), reason=body.reason if body else None
     )
 
@@ -301,7 +298,7 @@ async def change_reservation(
     (`price`: "keep" | "reprice", required when it has one); the guest is told the new stay and total
     (a `stay_changed` event), exactly as when the panel moves it.
     """
-    changed = await reservation_service.change_stay(
+    changed = await changes.change_stay(
         session,
         code,
         accommodation_id=body.accommodation_id,
@@ -312,15 +309,15 @@ async def change_reservation(
         price=body.price,
         override_reason=body.override_reason,
     )
-    return await reservation_service.get(session, changed.code)
+    return await repository.get(session, changed.code)
 
 
 @router.post("/reservations/{code}/no-show", response_model=ReservationDetail, responses=NO_SHOW_ERRORS)
 async def mark_no_show(code: str, session: SessionDep, operator: CurrentOperator) -> object:
     """The guest never came: a confirmed stay, from its check-in day (the complex's time zone) on,
     becomes `no_show` and its nights are free again."""
-    marked = await reservation_service.no_show(session, code, actor=_actor(operator))
-    return await reservation_service.get(session, marked.code)
+    marked = await transitions.no_show(session, code, actor=_actor(operator))
+    return await repository.get(session, marked.code)
 
 
 @router.patch("/reservations/{code}/guest", response_model=ReservationDetail, responses=GUEST_ERRORS)
@@ -329,9 +326,9 @@ async def update_guest(
 ) -> object:
     """Correct the guest's name, phone (any format, stored as E.164) or e-mail; fields left out stay,
     `null` clears the phone or e-mail. The guest is not messaged (a `guest_updated` event)."""
-    current = await reservation_service.get(session, code)
+    current = await repository.get(session, code)
     given = body.model_fields_set
-    fixed = await reservation_service.update_guest(
+    fixed = await changes.update_guest(
         session,
         current.code,
         name=(body.guest_name or "") if "guest_name" in given else current.guest_name,
@@ -339,23 +336,23 @@ async def update_guest(
         email=body.guest_email if "guest_email" in given else current.guest_email,
         actor=_actor(operator),
     )
-    return await reservation_service.get(session, fixed.code)
+    return await repository.get(session, fixed.code)
 
 
 @router.post("/blocks", status_code=201, response_model=ReservationDetail, responses=BLOCK_ERRORS)
 async def create_block(body: BlockCreate, session: SessionDep, operator: CurrentOperator) -> object:
     """Close a unit's nights `[check_in, check_out)` ourselves (maintenance, the owner's family): a
     reservation of kind `block`, exported to Airbnb and Booking like any stay; nobody is messaged."""
-    blocked = await reservation_service.block(
+    blocked = await holds.block(
         session,
         NewBlock(body.accommodation_id, body.check_in, body.check_out, body.reason),
         actor=_actor(operator),
     )
-    return await reservation_service.get(session, blocked.code)
+    return await repository.get(session, blocked.code)
 
 
 @router.delete("/blocks/{code}", response_model=ReservationDetail, responses=UNBLOCK_ERRORS)
 async def delete_block(code: str, session: SessionDep, operator: CurrentOperator) -> object:
     """Open a block of ours again: it becomes `cancelled` (kept in the history) and its nights are free."""
-    released = await reservation_service.unblock(session, code, actor=_actor(operator))
-    return await reservation_service.get(session, released.code)
+    released = await transitions.unblock(session, code, actor=_actor(operator))
+    return await repository.get(session, released.code)

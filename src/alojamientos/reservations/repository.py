@@ -1,4 +1,4 @@
-"""Queries over reservations and units. Builds selects; decides nothing."""
+"""Queries over reservations and units: builds selects, and reads one unit or reservation by key."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from datetime import date
 
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.dialects.postgresql import Range
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from alojamientos.kit.queries import digits_of, folded_contains
+from alojamientos.reservations.errors import AccommodationNotFound, ReservationNotFound
 from alojamientos.reservations.models import OCCUPYING, Accommodation, Reservation
 
 
@@ -84,3 +86,19 @@ def listing(
     if status:
         query = query.where(Reservation.status == status)
     return query.order_by(Reservation.check_in, Reservation.id).limit(limit).offset(offset)
+
+
+async def accommodation(session: AsyncSession, accommodation_id: int) -> Accommodation:
+    """The unit; AccommodationNotFound (404) when there is none."""
+    unit = await session.get(Accommodation, accommodation_id)
+    if unit is None:
+        raise AccommodationNotFound(f"there is no unit {accommodation_id}", accommodation_id=accommodation_id)
+    return unit
+
+
+async def get(session: AsyncSession, code: str) -> Reservation:
+    """The reservation with its timeline loaded; ReservationNotFound (404) when there is none."""
+    found = await session.scalar(with_events(code))
+    if found is None:
+        raise ReservationNotFound(f"there is no reservation {code}", reservation_code=code)
+    return found

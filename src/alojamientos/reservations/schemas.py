@@ -31,7 +31,7 @@ def _e164(value: str) -> str:
 Phone = Annotated[str, StringConstraints(max_length=40), AfterValidator(_e164)]
 
 MAX_PHOTOS = 30
-MAX_GUESTS = 50  # the largest unit takes at most this many (reservations.service MAX_CAPACITY)
+MAX_GUESTS = 50  # the largest unit takes at most this many (reservations.types.MAX_CAPACITY)
 LONG_TEXT = 5000  # descriptions, instructions, notes
 Guests = Annotated[int, Field(ge=1, le=MAX_GUESTS)]
 Amenity = Annotated[str, StringConstraints(max_length=80)]

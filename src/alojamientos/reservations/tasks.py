@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from alojamientos.jobs.worker import Worker, every
-from alojamientos.reservations.service import reservation as reservation_service
+from alojamientos.reservations import transitions
 
 
 @every(30, "reservations.expire_holds")
 async def expire_holds(worker: Worker, now: datetime) -> None:
     async with worker.db.session_scope() as session:
-        await reservation_service.expire_due(session, now=now)
+        await transitions.expire_due(session, now=now)

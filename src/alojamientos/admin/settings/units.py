@@ -17,10 +17,10 @@ from alojamientos.conversation.format import pesos
 from alojamientos.db import SessionDep
 from alojamientos.errors import AppError
 from alojamientos.kit.inputs import Id
+from alojamientos.reservations import repository, units
 from alojamientos.reservations.errors import InvalidAccommodation
 from alojamientos.reservations.models import Accommodation
-from alojamientos.reservations.service import MAX_CAPACITY, UnitFields
-from alojamientos.reservations.service import reservation as reservation_service
+from alojamientos.reservations.types import MAX_CAPACITY, UnitFields
 
 router = APIRouter()
 
@@ -80,15 +80,15 @@ def _form(
 async def _list_page(
     request: Request, session: AsyncSession, *, form: UnitForm | None = None, **kwargs: object
 ) -> Response:
-    units = list(await session.scalars(select(Accommodation).order_by(Accommodation.name)))
-    context = {"sub": "cabanas", "units": units, "form": asdict(form or UnitForm(activa="si"))}
+    rows = list(await session.scalars(select(Accommodation).order_by(Accommodation.name)))
+    context = {"sub": "cabanas", "units": rows, "form": asdict(form or UnitForm(activa="si"))}
     return page(request, "units.html", context, **kwargs)  # type: ignore[arg-type]
 
 
 async def _edit_page(
     request: Request, session: AsyncSession, unit_id: int, *, form: UnitForm | None = None, **kwargs: object
 ) -> Response:
-    unit = await reservation_service.accommodation(session, unit_id)
+    unit = await repository.accommodation(session, unit_id)
     context = {"sub": "cabanas", "unit": unit, "form": asdict(form or UnitForm.of(unit))}
     return page(request, "unit.html", context, **kwargs)  # type: ignore[arg-type]
 
@@ -111,7 +111,7 @@ async def create_unit(
     form = UnitForm(nombre=nombre, capacidad=capacidad, ocupacion=ocupacion, precio=precio, activa="si")
     try:
         async with session.begin_nested():  # a refusal undoes only this
-            unit = await reservation_service.create_accommodation(session, form.fields())
+            unit = await units.create_accommodation(session, form.fields())
     except AppError as exc:
         return await _list_page(request, session, form=form, error=exc)
     return done(f"/cabanas/{unit.id}", "cabana-creada")
@@ -134,7 +134,7 @@ async def update_unit(
 ) -> Response:
     try:
         async with session.begin_nested():  # a refusal undoes only this
-            await reservation_service.update_accommodation(session, unit_id, form.fields())
+            await units.update_accommodation(session, unit_id, form.fields())
     except AppError as exc:
         return await _edit_page(request, session, unit_id, form=form, error=exc)
     return done(f"/cabanas/{unit_id}", "cabana")
@@ -148,7 +148,5 @@ async def set_unit_price(
     precio: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     """The quick price row on the prices page; errors go back there (see admin's AppError handler)."""
-    await reservation_service.update_accommodation(
-        session, unit_id, UnitFields(base_price=parse_amount(precio))
-    )
+    await units.update_accommodation(session, unit_id, UnitFields(base_price=parse_amount(precio)))
     return done("/precios", "precio")

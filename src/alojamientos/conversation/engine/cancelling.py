@@ -11,8 +11,8 @@ from alojamientos.conversation.engine.context import Ctx, Said, guest_reservatio
 from alojamientos.conversation.engine.handoff import not_understood
 from alojamientos.conversation.messages import Button, Reply
 from alojamientos.pricing.service import pricing
+from alojamientos.reservations import repository, transitions
 from alojamientos.reservations.errors import InvalidTransition
-from alojamientos.reservations.service import reservation as reservation_service
 
 YES = re.compile(r"^\s*(s[ií]|dale|confirm\w*|de una|ok|okey|listo)\b", re.IGNORECASE)
 NO = re.compile(r"^\s*(no|nop|mejor no|dejalo)\b", re.IGNORECASE)
@@ -45,7 +45,7 @@ async def start_cancel(session: AsyncSession, ctx: Ctx, code: str | None) -> lis
     if found is None:
         ctx.state = "idle"
         return [Reply(r.say("cancel_not_found", code=code))]
-    unit = await reservation_service.accommodation(session, found.accommodation_id)
+    unit = await repository.accommodation(session, found.accommodation_id)
     ctx.state = "confirming_cancel"
     ctx.data["cancel_code"] = code
     buttons = (
@@ -85,7 +85,7 @@ async def cancel_if_held(session: AsyncSession, ctx: Ctx, code: str, *, reason: 
     if await guest_reservation(session, ctx, code) is None:
         return False
     try:
-        await reservation_service.cancel(session, code, actor="guest:whatsapp", reason=reason)
+        await transitions.cancel(session, code, actor="guest:whatsapp", reason=reason)
     except InvalidTransition:
         return False
     return True

@@ -1,5 +1,5 @@
 """States `asking_name` and `choosing_payment`, ending in `held`: a unit chosen, the guest's name,
-how they will pay, and the hold itself (`reservation_service.hold`)."""
+how they will pay, and the hold itself (`holds.hold`)."""
 
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ from alojamientos.errors import AppError
 from alojamientos.jobs.queue import enqueue
 from alojamientos.ops.flags import flags
 from alojamientos.pricing.service import pricing
+from alojamientos.reservations import holds, quotes, repository
 from alojamientos.reservations.errors import DatesUnavailable
 from alojamientos.reservations.models import ReservationSource
-from alojamientos.reservations.service import NewStay
-from alojamientos.reservations.service import reservation as reservation_service
+from alojamientos.reservations.types import NewStay
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +76,10 @@ async def choose_unit(session: AsyncSession, ctx: Ctx, unit_id: int) -> list[Rep
 
 
 async def chosen_summary(session: AsyncSession, ctx: Ctx) -> dict[str, Any]:
-    unit = await reservation_service.accommodation(session, ctx.data["unit_id"])
+    unit = await repository.accommodation(session, ctx.data["unit_id"])
     check_in, check_out = ctx.get_date("check_in"), ctx.get_date("check_out")
     assert check_in and check_out
-    quote = await reservation_service.quote(session, unit, check_in, check_out, ctx.data["guests"])
+    quote = await quotes.quote(session, unit, check_in, check_out, ctx.data["guests"])
     return {"unit": unit.name, "check_in": check_in, "check_out": check_out, "total": quote.total}
 
 
@@ -111,9 +111,9 @@ async def hold(session: AsyncSession, ctx: Ctx, name: str, method: str) -> list[
         source=ReservationSource.whatsapp,
         payment_method=method,
     )
-    unit = await reservation_service.accommodation(session, unit_id)
+    unit = await repository.accommodation(session, unit_id)
     try:
-        held = await reservation_service.hold(session, stay, actor="guest:whatsapp")
+        held = await holds.hold(session, stay, actor="guest:whatsapp")
     except DatesUnavailable:
         log.info("conversation.hold_lost_race", extra={"unit": unit_id})
         return [Reply(r.say("taken", unit=unit.name))] + await advance(session, ctx)

@@ -14,9 +14,8 @@ from alojamientos.conversation.engine.context import Ctx, fit
 from alojamientos.conversation.messages import Button, Reply, Row
 from alojamientos.pricing.rules import MinimumRule
 from alojamientos.pricing.service import pricing
-from alojamientos.reservations import repository
+from alojamientos.reservations import quotes, repository
 from alojamientos.reservations.models import Accommodation
-from alojamientos.reservations.service import reservation as reservation_service
 
 MAX_ALTERNATIVES = 5
 ALTERNATIVE_SHIFTS = (1, -1, 2, -2, 3, -3, 7, -7, 14)
@@ -29,7 +28,7 @@ async def offer(session: AsyncSession, ctx: Ctx, check_in: date, check_out: date
     )
     if largest is not None and guests > largest:
         return [Reply(r.say("too_many_guests", max=largest, guests=guests))]
-    offers = await reservation_service.availability(session, check_in, check_out, guests)
+    offers = await quotes.availability(session, check_in, check_out, guests)
     nights = (check_out - check_in).days
     ctx.data["asked"] = None
     if offers:
@@ -96,7 +95,7 @@ async def _blocking_min_nights(
 ) -> MinimumRule | None:
     """When units are free but the stay is shorter than their minimum, that minimum and its rule."""
     for unit in await session.scalars(repository.free_units(check_in, check_out, guests)):
-        quote = await reservation_service.quote(session, unit, check_in, check_out, guests)
+        quote = await quotes.quote(session, unit, check_in, check_out, guests)
         if not quote.meets_min_nights:
             return quote.minimum or MinimumRule(quote.min_nights, "default")
     return None
@@ -112,7 +111,7 @@ async def _alternatives(
         start = check_in + timedelta(days=shift)
         if start < ctx.today or start + nights > limits.last_check_out(ctx.today):
             continue
-        offers = await reservation_service.availability(session, start, start + nights, guests)
+        offers = await quotes.availability(session, start, start + nights, guests)
         if offers:
             found.append((start, start + nights, len(offers), min(o.quote.total for o in offers)))
         if len(found) == MAX_ALTERNATIVES:

@@ -18,7 +18,7 @@ from alojamientos.conversation.engine import asking, cancelling, handoff, holdin
 from alojamientos.conversation.engine.context import Ctx, Said
 from alojamientos.conversation.messages import Reply
 from alojamientos.conversation.nlu import parse
-from alojamientos.reservations.service import find_code
+from alojamientos.reservations.codes import find_code
 
 ANY = "*"
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from psycopg import errors as pg_errors
 from sqlalchemy.exc import IntegrityError
@@ -13,33 +14,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.kit.clock import utc_now
 from alojamientos.pricing.service import pricing
-from alojamientos.reservations import repository
+from alojamientos.reservations import events, quotes, repository
+from alojamientos.reservations.codes import new_code
 from alojamientos.reservations.errors import (
     AccommodationInactive,
     DatesUnavailable,
     InvalidOverride,
-    WrongKind,
 )
 from alojamientos.reservations.models import (
     Reservation,
     ReservationSource,
     ReservationStatus,
 )
-from alojamientos.reservations.service._common import (
-    NewBlock,
-    NewStay,
-    Price,
-    _price_facts,
-    _violates,
-    log,
-    new_code,
-)
+from alojamientos.reservations.types import NewBlock, NewStay, Price
 
-if TYPE_CHECKING:
-    from alojamientos.reservations.service import ReservationService
+log = logging.getLogger(__name__)
 
 
-async def hold(self: ReservationService, session: AsyncSession, stay: NewStay, *, actor: str) -> Reservation:
+async def hold(session: AsyncSession, stay: NewStay, *, actor: str) -> Reservation:
     """Create a `pre_reserved` hold (or a `confirmed` stay); the constraint refuses overlaps.
 
     From the panel or the API (`source` admin) the stay may carry an agreed `price` and an
@@ -47,17 +39,17 @@ async def hold(self: ReservationService, session: AsyncSession, stay: NewStay, *
     """
     if stay.source is not ReservationSource.admin and (stay.override_reason or stay.price):
         raise InvalidOverride("only an operator can agree a price or book past a rule")
-    unit = await self.accommodation(session, stay.accommodation_id)
+    unit = await repository.accommodation(session, stay.accommodation_id)
     if not unit.active:
         raise AccommodationInactive(f"{unit.name} is not taking bookings")
-    stay_quote, override = await self.bookable_quote(
+    stay_quote, override = await quotes.bookable_quote(
         session, unit, stay.check_in, stay.check_out, stay.guests, override_reason=stay.override_reason
     )
     price = Price.of(stay_quote, stay.price)
     now = utc_now()
     expires_at = None
     if stay.status is ReservationStatus.pre_reserved:
-        expires_at = now + await self._hold_window(session, stay.payment_method)
+        expires_at = now + await hold_window(session, stay.payment_method)
 
     def build(code: str) -> Reservation:
         return Reservation(
@@ -81,13 +73,13 @@ async def hold(self: ReservationService, session: AsyncSession, stay: NewStay, *
             payment_method=stay.payment_method if expires_at else None,
         )
 
-    reservation = await self._insert(session, build, stay.accommodation_id, stay.check_in, stay.check_out)
+    reservation = await _insert(session, build, stay.accommodation_id, stay.check_in, stay.check_out)
     data: dict[str, Any] = {"payment_method": stay.payment_method} if expires_at else {}
     if price.reason is not None:
         data["agreed_price"] = _price_facts(price)
     if override is not None:
         data["override"] = override
-    await self.record_event(session, reservation, None, stay.status.value, actor=actor, data=data)
+    await events.record_event(session, reservation, None, stay.status.value, actor=actor, data=data)
     log.info(
         "reservation.created",
         extra={"code": reservation.code, "status": reservation.status, "source": stay.source},
@@ -95,10 +87,10 @@ async def hold(self: ReservationService, session: AsyncSession, stay: NewStay, *
     return reservation
 
 
-async def block(self: ReservationService, session: AsyncSession, new: NewBlock, *, actor: str) -> Reservation:
+async def block(session: AsyncSession, new: NewBlock, *, actor: str) -> Reservation:
     """Close a unit's dates ourselves; exported to Airbnb and Booking like any stay."""
-    unit = await self.accommodation(session, new.accommodation_id)
-    await self._not_in_past(session, new.check_in)
+    unit = await repository.accommodation(session, new.accommodation_id)
+    await quotes.not_in_past(session, new.check_in)
     reason = new.reason.strip() or "Bloqueo"
 
     def build(code: str) -> Reservation:
@@ -118,8 +110,8 @@ async def block(self: ReservationService, session: AsyncSession, new: NewBlock, 
             paid_amount=Decimal("0.00"),
         )
 
-    blocked = await self._insert(session, build, unit.id, new.check_in, new.check_out)
-    await self.record_event(
+    blocked = await _insert(session, build, unit.id, new.check_in, new.check_out)
+    await events.record_event(
         session,
         blocked,
         None,
@@ -132,22 +124,7 @@ async def block(self: ReservationService, session: AsyncSession, new: NewBlock, 
     return blocked
 
 
-async def unblock(self: ReservationService, session: AsyncSession, code: str, *, actor: str) -> Reservation:
-    """Open a block of ours again (another channel's blocks come and go with its feed)."""
-    found = await self.get(session, code)
-    if found.kind != "block" or found.feed_id is not None:
-        raise WrongKind(f"{found.code} is not a block made here", kind=found.kind)
-    return await self._transition(
-        session,
-        found.code,
-        frm=(ReservationStatus.confirmed,),
-        to=ReservationStatus.cancelled,
-        actor=actor,
-        notify=False,
-    )
-
-
-async def _hold_window(self: ReservationService, session: AsyncSession, payment_method: str) -> timedelta:
+async def hold_window(session: AsyncSession, payment_method: str) -> timedelta:
     policy = await pricing.settings(session)
     if payment_method == "mercadopago":
         return timedelta(minutes=policy.hold_minutes_mercadopago)
@@ -155,7 +132,6 @@ async def _hold_window(self: ReservationService, session: AsyncSession, payment_
 
 
 async def _insert(
-    self: ReservationService,
     session: AsyncSession,
     build: Callable[[str], Reservation],
     accommodation_id: int,
@@ -171,7 +147,7 @@ async def _insert(
                 await session.flush()
         except IntegrityError as exc:
             if isinstance(exc.orig, pg_errors.ExclusionViolation):
-                raise await self._dates_unavailable(session, accommodation_id, check_in, check_out) from None
+                raise await dates_unavailable(session, accommodation_id, check_in, check_out) from None
             if _violates(exc, "uq_reservations_code"):
                 continue  # a code collision: draw another
             raise
@@ -180,7 +156,6 @@ async def _insert(
 
 
 async def clash(
-    self: ReservationService,
     session: AsyncSession,
     accommodation_id: int,
     check_in: date,
@@ -196,8 +171,7 @@ async def clash(
     return await session.scalar(query.order_by(Reservation.check_in).limit(1))
 
 
-async def _dates_unavailable(
-    self: ReservationService,
+async def dates_unavailable(
     session: AsyncSession,
     accommodation_id: int,
     check_in: date,
@@ -210,15 +184,15 @@ async def _dates_unavailable(
     `conflict` is `{"code", "kind" ("stay" | "block"), "check_in", "check_out"}`, or None when the
     other stay was gone by the time we looked.
     """
-    clash = await self.clash(session, accommodation_id, check_in, check_out, besides=besides)
+    other = await clash(session, accommodation_id, check_in, check_out, besides=besides)
     conflict = (
         {
-            "code": clash.code,
-            "kind": clash.kind,
-            "check_in": clash.check_in.isoformat(),
-            "check_out": clash.check_out.isoformat(),
+            "code": other.code,
+            "kind": other.kind,
+            "check_in": other.check_in.isoformat(),
+            "check_out": other.check_out.isoformat(),
         }
-        if clash
+        if other
         else None
     )
     where = f" ({conflict['code']}, {conflict['check_in']} to {conflict['check_out']})" if conflict else ""
@@ -227,3 +201,17 @@ async def _dates_unavailable(
         accommodation_id=accommodation_id,
         conflict=conflict,
     )
+
+
+def _violates(exc: IntegrityError, constraint: str) -> bool:
+    diag = getattr(exc.orig, "diag", None)
+    return getattr(diag, "constraint_name", None) == constraint
+
+
+def _price_facts(price: Price) -> dict[str, Any]:
+    """An agreed price as the timeline keeps it (JSON)."""
+    return {
+        "total": str(price.total),
+        "list_total": str(price.list_amount) if price.list_amount is not None else None,
+        "reason": price.reason,
+    }

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from alojamientos.jobs.queue import enqueue
 from alojamientos.kit.clock import local_today, utc_now
-from alojamientos.observability.transitions import count_transition
 from alojamientos.pricing.service import pricing
-from alojamientos.reservations import repository
+from alojamientos.reservations import events, holds, repository
 from alojamientos.reservations.errors import (
     InvalidTransition,
     NotArrivedYet,
@@ -22,27 +21,20 @@ from alojamientos.reservations.errors import (
 from alojamientos.reservations.models import (
     OCCUPYING,
     Reservation,
-    ReservationEvent,
     ReservationStatus,
 )
-from alojamientos.reservations.service._common import (
-    NOTIFY,
-    log,
-)
 
-if TYPE_CHECKING:
-    from alojamientos.reservations.service import ReservationService
+log = logging.getLogger(__name__)
 
 
 async def confirm(
-    self: ReservationService,
     session: AsyncSession,
     code: str,
     *,
     actor: str,
     data: dict[str, Any] | None = None,
 ) -> Reservation:
-    return await self._transition(
+    return await transition(
         session,
         code,
         frm=(ReservationStatus.pre_reserved,),
@@ -53,17 +45,15 @@ async def confirm(
     )
 
 
-async def reopen_hold(
-    self: ReservationService, session: AsyncSession, code: str, *, actor: str, reason: str
-) -> Reservation:
+async def reopen_hold(session: AsyncSession, code: str, *, actor: str, reason: str) -> Reservation:
     """A confirmed stay whose deposit is no longer paid (a voided payment) waits for it again.
 
     Only on the operator's explicit say-so. The hold gets a fresh transfer window from now, as if it
     had just been made (the guest pays by transfer; an old Mercado Pago link charged the old amount),
     so the usual reminder and expiry follow. Nobody is messaged: the operator tells the guest.
     """
-    window = await self._hold_window(session, "transfer")
-    return await self._transition(
+    window = await holds.hold_window(session, "transfer")
+    return await transition(
         session,
         code,
         frm=(ReservationStatus.confirmed,),
@@ -75,17 +65,15 @@ async def reopen_hold(
     )
 
 
-async def cancel(
-    self: ReservationService, session: AsyncSession, code: str, *, actor: str, reason: str | None = None
-) -> Reservation:
-    return await self._transition(
+async def cancel(session: AsyncSession, code: str, *, actor: str, reason: str | None = None) -> Reservation:
+    return await transition(
         session, code, frm=OCCUPYING, to=ReservationStatus.cancelled, actor=actor, reason=reason
     )
 
 
-async def no_show(self: ReservationService, session: AsyncSession, code: str, *, actor: str) -> Reservation:
+async def no_show(session: AsyncSession, code: str, *, actor: str) -> Reservation:
     """The guest never came: from check-in day on, a confirmed stay ends and its nights free up."""
-    found = await self.get(session, code)
+    found = await repository.get(session, code)
     today = local_today(await pricing.timezone(session))
     if found.kind != "stay":
         raise WrongKind(f"{found.code} is a block", kind=found.kind)
@@ -93,13 +81,13 @@ async def no_show(self: ReservationService, session: AsyncSession, code: str, *,
         raise NotArrivedYet(
             f"{found.code} checks in on {found.check_in.isoformat()}", check_in=found.check_in.isoformat()
         )
-    return await self._transition(
+    return await transition(
         session, found.code, frm=(ReservationStatus.confirmed,), to=ReservationStatus.no_show, actor=actor
     )
 
 
-async def complete(self: ReservationService, session: AsyncSession, code: str) -> Reservation:
-    return await self._transition(
+async def complete(session: AsyncSession, code: str) -> Reservation:
+    return await transition(
         session,
         code,
         frm=(ReservationStatus.confirmed,),
@@ -108,9 +96,7 @@ async def complete(self: ReservationService, session: AsyncSession, code: str) -
     )
 
 
-async def expire_due(
-    self: ReservationService, session: AsyncSession, *, now: datetime | None = None
-) -> list[str]:
+async def expire_due(session: AsyncSession, *, now: datetime | None = None) -> list[str]:
     """Expire every hold whose window has passed; returns their codes. Safe to run concurrently."""
     now = now or utc_now()
     rows = (
@@ -126,7 +112,7 @@ async def expire_due(
     ).all()
     for reservation_id, code in rows:
         expired = await session.get_one(Reservation, reservation_id)
-        await self.record_event(
+        await events.record_event(
             session,
             expired,
             ReservationStatus.pre_reserved.value,
@@ -139,7 +125,22 @@ async def expire_due(
     return [code for _, code in rows]
 
 
-async def _locked(self: ReservationService, session: AsyncSession, code: str) -> Reservation:
+async def unblock(session: AsyncSession, code: str, *, actor: str) -> Reservation:
+    """Open a block of ours again (another channel's blocks come and go with its feed)."""
+    found = await repository.get(session, code)
+    if found.kind != "block" or found.feed_id is not None:
+        raise WrongKind(f"{found.code} is not a block made here", kind=found.kind)
+    return await transition(
+        session,
+        found.code,
+        frm=(ReservationStatus.confirmed,),
+        to=ReservationStatus.cancelled,
+        actor=actor,
+        notify=False,
+    )
+
+
+async def locked(session: AsyncSession, code: str) -> Reservation:
     """The reservation, read fresh and locked until the transaction ends."""
     found = await session.scalar(
         repository.by_code(code).with_for_update().execution_options(populate_existing=True)
@@ -149,8 +150,7 @@ async def _locked(self: ReservationService, session: AsyncSession, code: str) ->
     return found
 
 
-async def _transition(
-    self: ReservationService,
+async def transition(
     session: AsyncSession,
     code: str,
     *,
@@ -182,41 +182,8 @@ async def _transition(
             status=current,
         )
     reservation = await session.get_one(Reservation, moved, populate_existing=True)
-    await self.record_event(
+    await events.record_event(
         session, reservation, current, to.value, actor=actor, reason=reason, data=data, notify=notify
     )
     log.info(f"reservation.{to.value}", extra={"code": reservation.code, "from": current})
     return reservation
-
-
-async def record_event(
-    self: ReservationService,
-    session: AsyncSession,
-    reservation: Reservation,
-    from_status: str | None,
-    to_status: str,
-    *,
-    actor: str,
-    reason: str | None = None,
-    data: dict[str, Any] | None = None,
-    notify: bool = True,
-) -> ReservationEvent:
-    """The timeline entry for a change, and the job that tells everyone about it, in one transaction.
-
-    `notify=False` for changes nobody is told about (our own blocks have no guest).
-    """
-    event = ReservationEvent(
-        reservation_id=reservation.id,
-        from_status=from_status,
-        to_status=to_status,
-        actor=actor,
-        reason=reason,
-        data=data or {},
-    )
-    session.add(event)
-    await session.flush()
-    if from_status != to_status:
-        count_transition(session, from_status, to_status)
-    if notify:
-        await enqueue(session, NOTIFY, {"event_id": event.id}, dedupe_key=f"event:{event.id}")
-    return event

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,17 +25,10 @@ from alojamientos.reservations.errors import (
 from alojamientos.reservations.models import (
     Accommodation,
 )
-from alojamientos.reservations.service._common import (
-    MAX_REASON,
-    UnitQuote,
-)
-
-if TYPE_CHECKING:
-    from alojamientos.reservations.service import ReservationService
+from alojamientos.reservations.types import MAX_REASON, UnitQuote
 
 
 async def quote(
-    self: ReservationService,
     session: AsyncSession,
     unit: Accommodation,
     check_in: date,
@@ -86,7 +79,6 @@ def rule_refusals(stay_quote: Quote) -> list[StayRule]:
 
 
 async def checked_quote(
-    self: ReservationService,
     session: AsyncSession,
     unit: Accommodation,
     check_in: date,
@@ -94,12 +86,11 @@ async def checked_quote(
     guests: int,
 ) -> Quote:
     """A quote for a stay that could be booked now: within the stay limits, capacity and the stay rules."""
-    result, _ = await self.bookable_quote(session, unit, check_in, check_out, guests)
+    result, _ = await bookable_quote(session, unit, check_in, check_out, guests)
     return result
 
 
 async def bookable_quote(
-    self: ReservationService,
     session: AsyncSession,
     unit: Accommodation,
     check_in: date,
@@ -113,8 +104,8 @@ async def bookable_quote(
     Returns the quote and what to record in the timeline about the rules booked past (None when no
     rule was broken). Callers check that the actor is an operator; the reason is 1..500 characters.
     """
-    await self._bookable(session, check_in, check_out)
-    result = await self.quote(session, unit, check_in, check_out, guests)
+    await check_bookable(session, check_in, check_out)
+    result = await quote(session, unit, check_in, check_out, guests)
     refusals = rule_refusals(result)
     if not refusals:
         return result, None
@@ -130,7 +121,6 @@ async def bookable_quote(
 
 
 async def availability(
-    self: ReservationService,
     session: AsyncSession,
     check_in: date,
     check_out: date,
@@ -144,18 +134,18 @@ async def availability(
     `besides`: a reservation being moved, whose own nights do not count as taken. `apply_rules=False`
     (the operator's panel): free units even when a stay rule refuses the stay; `rule_refusals` says why.
     """
-    await self._bookable(session, check_in, check_out)
+    await check_bookable(session, check_in, check_out)
     query = repository.free_units(check_in, check_out, guests, besides=besides)
     units = (await session.scalars(query)).all()
     offers = []
     for unit in units:
-        unit_quote = await self.quote(session, unit, check_in, check_out, guests)
+        unit_quote = await quote(session, unit, check_in, check_out, guests)
         if not apply_rules or not rule_refusals(unit_quote):
             offers.append(UnitQuote(unit, unit_quote))
     return offers
 
 
-async def _not_in_past(self: ReservationService, session: AsyncSession, check_in: date) -> None:
+async def not_in_past(session: AsyncSession, check_in: date) -> None:
     today = local_today(await pricing.timezone(session))
     if check_in < today:
         raise PastDates(
@@ -164,7 +154,7 @@ async def _not_in_past(self: ReservationService, session: AsyncSession, check_in
         )
 
 
-async def _bookable(self: ReservationService, session: AsyncSession, check_in: date, check_out: date) -> None:
+async def check_bookable(session: AsyncSession, check_in: date, check_out: date) -> None:
     """Raises unless the stay is within the operator's limits (`pricing.rules.StayLimits`): not past,
     not empty, at most `max_nights`, ending within the booking horizon. Cheap: nothing is priced yet."""
     today = local_today(await pricing.timezone(session))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 from psycopg import errors as pg_errors
 from sqlalchemy import update
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.kit.clock import utc_now
 from alojamientos.kit.email_address import is_email
+from alojamientos.reservations import events, holds, quotes, repository, transitions
 from alojamientos.reservations.errors import (
     AccommodationInactive,
     InvalidGuest,
@@ -21,28 +23,17 @@ from alojamientos.reservations.errors import (
     PriceChoiceRequired,
     WrongKind,
 )
+from alojamientos.reservations.events import GUEST_UPDATED, STAY_CHANGED
 from alojamientos.reservations.models import (
     OCCUPYING,
     Reservation,
 )
-from alojamientos.reservations.service._common import (
-    GUEST_UPDATED,
-    STAY_CHANGED,
-    AgreedPrice,
-    Price,
-    _stay_facts,
-    log,
-)
+from alojamientos.reservations.types import AgreedPrice, Price, PriceChoice
 
-if TYPE_CHECKING:
-    from alojamientos.reservations.service import ReservationService
-
-# Moving a stay with an agreed price: keep that total, or take the list's price for the new stay.
-PriceChoice = Literal["keep", "reprice"]
+log = logging.getLogger(__name__)
 
 
 async def change_stay(
-    self: ReservationService,
     session: AsyncSession,
     code: str,
     *,
@@ -66,7 +57,7 @@ async def change_stay(
     confirmed stay, 409), DatesUnavailable (409, naming the stay in the way), PriceChoiceRequired
     (409), NothingChanged, InvalidPrice and the quote's own refusals (422), AccommodationNotFound (404).
     """
-    stay = await self._locked(session, code)  # a confirm or cancel waits for us, or we for it
+    stay = await transitions.locked(session, code)  # a confirm or cancel waits for us, or we for it
     if stay.kind != "stay":
         raise WrongKind(f"{stay.code} is a block", kind=stay.kind)
     if stay.status not in OCCUPYING:
@@ -83,10 +74,10 @@ async def change_stay(
         guests,
     ):
         raise NothingChanged(f"reservation {stay.code} already is that stay")
-    unit = await self.accommodation(session, accommodation_id)
+    unit = await repository.accommodation(session, accommodation_id)
     if not unit.active:
         raise AccommodationInactive(f"{unit.name} is not taking bookings")
-    new_quote, override = await self.bookable_quote(
+    new_quote, override = await quotes.bookable_quote(
         session, unit, check_in, check_out, guests, override_reason=override_reason
     )
     if stay.price_reason is None:
@@ -106,7 +97,7 @@ async def change_stay(
         new_price = (
             Price.kept(new_quote, stay.total_amount, stay.price_reason) if keep else Price.of(new_quote, None)
         )
-    before = _stay_facts(stay, (await self.accommodation(session, stay.accommodation_id)).name)
+    before = _stay_facts(stay, (await repository.accommodation(session, stay.accommodation_id)).name)
     try:
         async with session.begin_nested():
             await session.execute(
@@ -127,7 +118,7 @@ async def change_stay(
             )
     except IntegrityError as exc:
         if isinstance(exc.orig, pg_errors.ExclusionViolation):
-            raise await self._dates_unavailable(
+            raise await holds.dates_unavailable(
                 session, unit.id, check_in, check_out, besides=stay.code
             ) from None
         raise
@@ -138,7 +129,7 @@ async def change_stay(
         data["price"] = price
     if override is not None:
         data["override"] = override
-    await self.record_event(
+    await events.record_event(
         session, stay, stay.status, stay.status, actor=actor, reason=STAY_CHANGED, data=data
     )
     log.info("reservation.stay_changed", extra={"code": stay.code, "before": before, "after": after})
@@ -146,7 +137,6 @@ async def change_stay(
 
 
 async def set_price(
-    self: ReservationService,
     session: AsyncSession,
     code: str,
     agreed: AgreedPrice | None,
@@ -158,7 +148,7 @@ async def set_price(
     The list total is the stay's quote with today's rules; the deposit is today's percentage of the
     new total. The guest is told the new total like any changed stay (a STAY_CHANGED event).
     """
-    stay = await self._locked(session, code)
+    stay = await transitions.locked(session, code)
     if stay.kind != "stay":
         raise WrongKind(f"{stay.code} is a block", kind=stay.kind)
     if stay.status not in OCCUPYING:
@@ -166,8 +156,8 @@ async def set_price(
             f"reservation {stay.code} is {stay.status}; only holds and confirmed stays can change",
             status=stay.status,
         )
-    unit = await self.accommodation(session, stay.accommodation_id)
-    list_quote = await self.quote(session, unit, stay.check_in, stay.check_out, stay.guests)
+    unit = await repository.accommodation(session, stay.accommodation_id)
+    list_quote = await quotes.quote(session, unit, stay.check_in, stay.check_out, stay.guests)
     new_price = Price.of(list_quote, agreed)
     if (new_price.total, new_price.reason) == (stay.total_amount, stay.price_reason):
         raise NothingChanged(f"reservation {stay.code} already has that price")
@@ -175,7 +165,7 @@ async def set_price(
     stay.total_amount, stay.deposit_amount = new_price.total, new_price.deposit
     stay.list_amount, stay.price_reason = new_price.list_amount, new_price.reason
     await session.flush()
-    await self.record_event(
+    await events.record_event(
         session,
         stay,
         stay.status,
@@ -193,7 +183,6 @@ async def set_price(
 
 
 async def update_guest(
-    self: ReservationService,
     session: AsyncSession,
     code: str,
     *,
@@ -206,7 +195,7 @@ async def update_guest(
 
     `phone` comes already in E.164 (`kit.phone.to_e164`), or None.
     """
-    stay = await self._locked(session, code)
+    stay = await transitions.locked(session, code)
     if stay.kind != "stay":
         raise WrongKind(f"{stay.code} is a block", kind=stay.kind)
     name = " ".join(name.split())
@@ -223,7 +212,7 @@ async def update_guest(
         raise NothingChanged(f"reservation {stay.code} already has those guest details")
     stay.guest_name, stay.guest_phone, stay.guest_email = name, phone, email
     await session.flush()
-    await self.record_event(
+    await events.record_event(
         session,
         stay,
         stay.status,
@@ -237,9 +226,23 @@ async def update_guest(
     return stay
 
 
-async def set_notes(self: ReservationService, session: AsyncSession, code: str, notes: str) -> Reservation:
+async def set_notes(session: AsyncSession, code: str, notes: str) -> Reservation:
     """Free text for the team, never shown to the guest; not a change of the stay, so no event."""
-    found = await self.get(session, code)
+    found = await repository.get(session, code)
     found.notes = notes.strip()
     await session.flush()
     return found
+
+
+def _stay_facts(stay: Reservation, unit_name: str) -> dict[str, Any]:
+    """A stay as the timeline keeps it (JSON): enough to say, in words, what it was."""
+    return {
+        "accommodation_id": stay.accommodation_id,
+        "unit": unit_name,
+        "check_in": stay.check_in.isoformat(),
+        "check_out": stay.check_out.isoformat(),
+        "guests": stay.guests,
+        "total": str(stay.total_amount),
+        "deposit": str(stay.deposit_amount),
+        "price_reason": stay.price_reason,
+    }
