@@ -53,11 +53,18 @@ def verify_command(
     _done(all(c.ok for c in checks), render(checks, as_json=as_json))
 
 
-def predeploy_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """The pre-deploy checklist: clean tagged tree, reversible migrations, fresh backup, complete env."""
+def predeploy_command(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="the release to check against the running one (default: HEAD's tag)"),
+    ] = None,
+) -> None:
+    """The pre-deploy checklist: clean tagged tree, reversible migrations, migrations the running release
+    can live with, fresh backup, complete env."""
     from alojamientos.ops.predeploy import predeploy
 
-    checks = asyncio.run(predeploy(configured(), backup_age_minutes))
+    checks = asyncio.run(predeploy(configured(), backup_age_minutes, to=to))
     _done(all(c.ok for c in checks), render(checks, as_json=as_json))
 
 

@@ -15,6 +15,7 @@ from psycopg import sql
 from alojamientos.config import Settings, sqlalchemy_url
 from alojamientos.migrations import alembic_config, head_revision
 from alojamientos.ops.checks import Check
+from alojamientos.ops.compat import unsafe_migrations
 from alojamientos.ops.release import TAG, ReleaseError, git
 from alojamientos.ops.rollback import deploy_dir
 
@@ -80,6 +81,39 @@ def check_migrations(settings: Settings) -> Check:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def running_revision(settings: Settings) -> str | None:
+    """The Alembic revision of the configured database (None: empty database, nothing migrated yet)."""
+    with psycopg.connect(_plain_url(settings), autocommit=True) as conn:
+        exists = conn.execute("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone()
+        if not exists or not exists[0]:
+            return None
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    return row[0] if row else None
+
+
+def check_compat(settings: Settings, repo: Path, tag: str | None) -> list[Check]:
+    """Can the running release live with `tag`'s migrations while both run? One line per finding.
+
+    `tag` None: HEAD's release tag (the checkout about to go live). See `ops.compat` for the rules.
+    """
+    name = "migrations"
+    target = tag or git(repo, "describe", "--exact-match", "--tags", "HEAD", check=False)
+    if not TAG.match(target or ""):
+        return [Check(name, False, "no release tag to compare with", "pass --to vX.Y.Z or check out a tag")]
+    try:
+        current = running_revision(settings)
+        found = unsafe_migrations(repo, current, target)
+    except (ReleaseError, psycopg.Error) as exc:
+        return [Check(name, False, str(exc).splitlines()[0], "check the tag and the database")]
+    if not found:
+        return [Check(name, True, "compatible with the running release")]
+    fix = (
+        "expand now, contract later: ship the change the running release can live with first "
+        f"(or go with downtime: alojamientos deploy --to {target} --with-downtime)"
+    )
+    return [Check(name, False, str(u), fix if n == len(found) else "") for n, u in enumerate(found, 1)]
+
+
 def check_env(repo: Path) -> Check:
     """Every variable .env.example names is set in the environment or in .env (an empty value is allowed
     only where the example leaves it empty, i.e. optional integrations)."""
@@ -123,10 +157,12 @@ def snapshot_env(settings: Settings, repo: Path) -> Path | None:
     return target
 
 
-async def predeploy(settings: Settings, backup_age: BackupAge) -> list[Check]:
+async def predeploy(settings: Settings, backup_age: BackupAge, *, to: str | None = None) -> list[Check]:
+    """The checklist; `to` is the release about to be deployed (default: HEAD's tag in the deploy dir)."""
     repo = deploy_dir(settings)
     checks = check_git(repo)
     checks.append(check_migrations(settings))
+    checks += check_compat(settings, repo, to)
     age = await backup_age(settings)
     limit = settings.max_backup_age_minutes
     checks.append(
