@@ -183,8 +183,13 @@ def test_dockerfile_is_multi_stage_pinned_and_non_root() -> None:
 # --------------------------------------------------------------------------------------------- compose
 
 
-def test_compose_parses_and_has_the_five_services(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {"postgres", "redis", "api", "worker", "nginx"}
+SLOTS = ("blue", "green")
+
+
+def test_compose_parses_and_has_the_two_slot_services(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {
+        "postgres", "redis", "api-blue", "worker-blue", "api-green", "worker-green", "nginx"
+    }  # fmt: skip
     for name, service in compose["services"].items():
         assert service.get("restart") in ("unless-stopped", "always"), name
         assert "healthcheck" in service and service["healthcheck"]["test"], name
@@ -228,7 +233,7 @@ def test_compose_cross_checked_with_pyyaml_when_the_system_has_it(compose: dict[
 
 def test_compose_keeps_database_and_redis_private(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    for name in ("postgres", "redis", "api", "worker"):
+    for name in ("postgres", "redis", *(f"{kind}-{slot}" for kind in ("api", "worker") for slot in SLOTS)):
         assert "ports" not in services[name], f"{name} must not publish ports"
     assert services["nginx"]["ports"] == ["80:80", "443:443"]
     assert services["postgres"]["image"].startswith("postgres:16")
@@ -241,17 +246,67 @@ def test_compose_keeps_database_and_redis_private(compose: dict[str, Any]) -> No
     assert re.search(r"CREATE EXTENSION IF NOT EXISTS btree_gist", (DEPLOY / "postgres-init.sql").read_text())
 
 
-def test_compose_api_and_worker_share_the_switchable_image(compose: dict[str, Any]) -> None:
-    api, worker = compose["services"]["api"], compose["services"]["worker"]
-    assert api["image"] == worker["image"]
-    assert "${ALOJAMIENTOS_IMAGE_TAG" in api["image"]
-    assert worker["command"] == ["alojamientos", "worker"]
-    assert api["command"][:2] == ["alojamientos", "serve"]
-    for service in (api, worker):
-        assert service["env_file"] == "../.env"  # the checkout root, where rollback edits it
-        assert "@postgres:5432/" in service["environment"]["DATABASE_URL"]
-        assert service["environment"]["REDIS_URL"].startswith("redis://:${REDIS_PASSWORD")
-        assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+def test_compose_each_slot_runs_its_own_release(compose: dict[str, Any]) -> None:
+    """Blue and green: an API and a worker each, on the slot's image tag (falling back to the one tag
+    `rollback --full` rewrites), the same settings, `serve` with its default worker count."""
+    services = compose["services"]
+    for slot in SLOTS:
+        api, worker = services[f"api-{slot}"], services[f"worker-{slot}"]
+        assert (
+            api["image"]
+            == worker["image"]
+            == (
+                "${ALOJAMIENTOS_IMAGE:-alojamientos}:"
+                f"${{ALOJAMIENTOS_{slot.upper()}_TAG:-${{ALOJAMIENTOS_IMAGE_TAG:?set ALOJAMIENTOS_IMAGE_TAG in .env}}}}"
+            )
+        )
+        assert worker["command"] == ["alojamientos", "worker"]
+        assert api["command"] == ["alojamientos", "serve", "--host", "0.0.0.0", "--port", "8000"]  # noqa: S104 - inside the container
+        assert "8000/api/v1/healthz" in " ".join(api["healthcheck"]["test"])
+        for service in (api, worker):
+            assert service["env_file"] == "../.env"  # the checkout root, where rollback edits it
+            assert "@postgres:5432/" in service["environment"]["DATABASE_URL"]
+            assert service["environment"]["REDIS_URL"].startswith("redis://:${REDIS_PASSWORD")
+            assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+            assert service["volumes"] == ["../backups:/app/backups"]
+    blue = {k: v for k, v in services["api-blue"].items() if k != "image"}
+    assert blue == {k: v for k, v in services["api-green"].items() if k != "image"}
+    assert {k: v for k, v in services["worker-blue"].items() if k != "image"} == {
+        k: v for k, v in services["worker-green"].items() if k != "image"
+    }
+
+
+def test_compose_nginx_reads_the_upstream_file_from_a_mounted_directory(compose: dict[str, Any]) -> None:
+    """The include is linked into a mounted directory: the file can be rewritten in place or by rename
+    (a file mounted alone keeps its old inode), and a reload moves traffic between the slots."""
+    nginx = compose["services"]["nginx"]
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in nginx["volumes"]}
+    assert mounts["/etc/nginx/upstream"] == "./upstream"
+    assert "./upstream:/etc/nginx/upstream:ro" in nginx["volumes"]
+    shell, flag, script = nginx["command"]
+    assert (shell, flag) == ("sh", "-c")
+    assert "test -f /etc/nginx/upstream/alojamientos-upstream.conf ||" in script
+    assert (
+        "ln -sf /etc/nginx/upstream/alojamientos-upstream.conf /etc/nginx/alojamientos-upstream.conf"
+        in script
+    )
+    # The image's entrypoint still runs (it renders the templates), then nginx in the foreground.
+    assert script.endswith("exec /docker-entrypoint.sh nginx -g 'daemon off; user nginx;'")
+    # The first start waits for both slots: the upstream file may name either.
+    assert {name: dep["condition"] for name, dep in nginx["depends_on"].items()} == {
+        "api-blue": "service_healthy",
+        "api-green": "service_healthy",
+    }
+    assert (DEPLOY.parent / ".gitignore").read_text().splitlines().count("deploy/upstream/") == 1
+
+
+def test_compose_header_comments_name_what_the_file_runs() -> None:
+    header = (DEPLOY / "docker-compose.yml").read_text().split("\nname: ", 1)[0]
+    for word in ("ALOJAMIENTOS_IMAGE_TAG", "ALOJAMIENTOS_BLUE_TAG", "ALOJAMIENTOS_GREEN_TAG",
+                 "upstream/alojamientos-upstream.conf", "api-blue", "worker-green", "SKIP LOCKED",
+                 "run --rm api-green alojamientos db upgrade"):  # fmt: skip
+        assert word in header, word
+    assert "api and worker" not in header and " api:" not in header
 
 
 def test_compose_nginx_gets_every_template_variable(compose: dict[str, Any]) -> None:
