@@ -393,6 +393,9 @@ def test_predeploy_shows_the_check(releases: Releases, clean_db: str, tmp_path: 
     )
     same = cli("predeploy", env=env)  # HEAD's tag, v1.0.0: the database is at its head
     assert "✓ migrations: compatible with the running release" in same.stdout.splitlines()
+    not_a_tag = cli("predeploy", "--to", "latest", env=env)
+    assert (not_a_tag.returncode, not_a_tag.stdout) == (2, "")
+    assert not_a_tag.stderr == "error: --to must be a release tag like v1.2.3, not 'latest'\n"
     unknown = json.loads(cli("predeploy", "--json", "--to", "v9.9.9", env=env).stdout)
     assert [c for c in unknown["checks"] if c["name"] == "migrations"] == [
         {

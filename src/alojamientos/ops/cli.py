@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from alojamientos.kit.cli import fail
 from alojamientos.kit.cli import settings as configured
 from alojamientos.ops.checks import render
 
@@ -63,7 +64,10 @@ def predeploy_command(
     """The pre-deploy checklist: clean tagged tree, reversible migrations, migrations the running release
     can live with, fresh backup, complete env."""
     from alojamientos.ops.predeploy import predeploy
+    from alojamientos.ops.release import TAG
 
+    if to is not None and not TAG.match(to):
+        raise fail(f"--to must be a release tag like v1.2.3, not {to!r}", code=2)
     checks = asyncio.run(predeploy(configured(), backup_age_minutes, to=to))
     _done(all(c.ok for c in checks), render(checks, as_json=as_json))
 
