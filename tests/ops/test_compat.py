@@ -289,6 +289,32 @@ def test_a_database_the_tag_does_not_know_is_refused(releases: Releases) -> None
         unsafe_migrations(releases.repo, HEAD, "v9.9.9")
 
 
+def test_what_the_replay_could_not_see_counts_as_the_running_releases(releases: Releases) -> None:
+    """A column made by SQL the check cannot read (already live, so not reported again) is still one the
+    running release may use: dropping it or changing its type is refused, not waved through."""
+    made_blindly = "    op.execute(\"DO $$ BEGIN EXECUTE 'ALTER TABLE jobs ADD COLUMN note text'; END $$\")"
+    tag, (live, dropped) = releases.tag(made_blindly, '    op.drop_column("jobs", "note")')
+    assert unsafe_migrations(releases.repo, live, tag) == [
+        Unsafe(dropped, "drops column jobs.note, which the running release reads and writes")
+    ]
+    tag, (live, retyped) = releases.tag(
+        made_blindly, '    op.alter_column("jobs", "note", type_=sa.String(20))'
+    )
+    assert unsafe_migrations(releases.repo, live, tag) == [
+        Unsafe(
+            retyped,
+            "changes the type of jobs.note from its type to varchar(20): the running release reads and writes"
+            " the old type",
+        )
+    ]
+
+
+def test_a_migration_that_cannot_load_is_an_error_naming_it(releases: Releases) -> None:
+    tag, _ = releases.tag("def upgrade() -> None:\n    op.drop_column(\n")
+    with pytest.raises(ReleaseError, match=r"_case_\d+\.py at v1\.\d+\.0 cannot be loaded: SyntaxError: "):
+        unsafe_migrations(releases.repo, HEAD, tag)
+
+
 # ---------------------------------------------------------------------------------------- safe kinds
 
 

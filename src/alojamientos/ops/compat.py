@@ -165,7 +165,10 @@ def _chain(repo: Path, tag: str) -> list[_Migration]:
         source = git(repo, "show", f"{tag}:{name}")
         # The release's own migration code, about to be run for real by the deploy: loading it here only
         # defines upgrade()/downgrade(); they run below against Alembic's SQL-rendering context.
-        exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102
+        try:
+            exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102
+        except Exception as exc:  # a module that cannot even load is the tag's problem, said in one line
+            raise ReleaseError(f"{name} at {tag} cannot be loaded: {type(exc).__name__}: {exc}") from None
         revision, down = getattr(module, "revision", None), getattr(module, "down_revision", None)
         if not isinstance(revision, str):
             continue
@@ -176,7 +179,7 @@ def _chain(repo: Path, tag: str) -> list[_Migration]:
         by_down.setdefault(down, []).append(_Migration(revision, down, module))
     chain: list[_Migration] = []
     current: str | None = None
-    while current in by_down or (current is None and None in by_down):
+    while current in by_down:
         following = by_down.pop(current)
         if len(following) > 1:
             raise ReleaseError(f"{tag} has several migration heads after {current}: "
@@ -316,7 +319,8 @@ def _alter_table(schema: _Schema, name: str, cmd: Any, text: str, refuse: Any) -
     kind = enums.AlterTableType
     table = schema.tables.setdefault(name, _Table(old=True))  # unknown to the replay: assume it is old
     column = table.columns.get(cmd.name) if cmd.name else None
-    old_column = column is not None and column.old
+    # A column the replay never saw (made by SQL it could not read) counts as the running release's.
+    old_column = table.old and (column is None or column.old)
     where = f"{name}.{cmd.name}"
     subtype = cmd.subtype
     if subtype == kind.AT_AddColumn:
@@ -347,15 +351,16 @@ def _alter_table(schema: _Schema, name: str, cmd: Any, text: str, refuse: Any) -
         if column is not None:
             column.not_null = False
     elif subtype == kind.AT_ColumnDefault:
+        if cmd.def_ is None and old_column and (column is None or column.not_null):
+            refuse(f"drops the default of {where} (NOT NULL): the running release's inserts rely on it")
         if column is not None:
-            if cmd.def_ is None and old_column and column.not_null:
-                refuse(f"drops the default of {where} (NOT NULL): the running release's inserts rely on it")
             column.default = cmd.def_ is not None
     elif subtype == kind.AT_AlterColumnType:
         new_type = _type(cmd.def_.typeName)
-        if old_column and column is not None and not _widens(column.type, new_type):
+        if old_column and (column is None or not _widens(column.type, new_type)):
+            before = _show(column.type) if column else "its type"
             refuse(
-                f"changes the type of {where} from {_show(column.type)} to {_show(new_type)}:"
+                f"changes the type of {where} from {before} to {_show(new_type)}:"
                 " the running release reads and writes the old type"
             )
         if column is not None:
