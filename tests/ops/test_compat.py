@@ -23,6 +23,7 @@ from tests.cli.test_cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAD = head_revision()  # v1.0.0's head: what the running database is at
+NEXT = int(HEAD[:4]) + 1  # the number the cases' migrations take after it
 
 _minor = count(1)
 
@@ -36,13 +37,13 @@ class Releases:
 
     def tag(self, *bodies: str, base: str = "v1.0.0", down: str = HEAD) -> tuple[str, list[str]]:
         """Each body is an upgrade() (indented 4) or a whole module after the header; returns the tag and
-        the new revisions, `0014_case_N`, `0015_case_N`, … chained from `down`."""
+        the new revisions, `<NEXT>_case_N`, `<NEXT + 1>_case_N`, … chained from `down`."""
         n = next(_minor)
         tag = f"v1.{n}.0"
         subprocess.run([*self.git, "checkout", "-q", "--detach", base], check=True)
         revisions = []
         for i, body in enumerate(bodies):
-            revision = f"{14 + i:04d}_case_{n}"
+            revision = f"{NEXT + i:04d}_case_{n}"
             module = body if "def upgrade" in body else f"def upgrade() -> None:\n{body}\n"
             (self.repo / VERSIONS / f"2026-12-01-{i:04d}_case_{n}.py").write_text(
                 f'"""Case {n}."""\n\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
@@ -67,10 +68,10 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Releases:
 
 
 def only(releases: Releases, body: str) -> str:
-    """The single finding's text for a one-migration release (the revision is always 0014_case_N)."""
+    """The single finding's text for a one-migration release (the revision is always <NEXT>_case_N)."""
     found = releases.check(body)
     assert len(found) == 1, found
-    assert found[0].revision.startswith("0014_case_")
+    assert found[0].revision.startswith(f"{NEXT:04d}_case_")
     assert str(found[0]) == f"{found[0].revision}: {found[0].reason}"
     return found[0].reason
 
