@@ -213,7 +213,9 @@ def deploy_command(
         prefixed = message.startswith(("refused:", "canary rolled back:"))
         typer.echo(message if prefixed else f"error: deploy failed: {message}", err=True)
         raise typer.Exit(exc.code) from None
-    if not dry_run and (runs := last_runs(settings, 1)):
+    if dry_run:
+        return
+    if runs := last_runs(settings, 1):
         typer.echo("")
         typer.echo(stakeholder_message(runs[0], runs[0]["started_at"]))
     typer.echo(outcome)
