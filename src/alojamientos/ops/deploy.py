@@ -955,6 +955,8 @@ def what_happened(run: dict[str, Any]) -> str:
         return f"Se volvió a {version} (desde {before}) con la base de datos incluida."
     if kind == "canary":
         return f"{version} pasó el canario (10 → 50 → 100 %) y reemplazó a {before}."
+    if not run.get("from_version"):
+        return f"{version} quedó atendiendo: es el primer despliegue con ranuras."
     return f"{version} reemplazó a {before} sin cortar el servicio."
 
 
