@@ -85,6 +85,30 @@ def downgrade() -> None:
     api.write_text(source + "\n# v1.3.0: a harmless change\n")
     _run(*git, "commit", "-q", "-am", "v1.3.0")
     _run(*git, "tag", "v1.3.0")
+    (
+        repo / "src/alojamientos/migrations/versions/2099-01-02-0000_slots_contract.py"
+    ).write_text('''"""Slots test: the contract step, too early."""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9002_slots_contract"
+down_revision = "9001_slots_extra"
+branch_labels = None
+depends_on = None
+irreversible = False
+
+
+def upgrade() -> None:
+    op.drop_column("reservations", "guest_email")
+
+
+def downgrade() -> None:
+    op.add_column("reservations", sa.Column("guest_email", sa.String(254), nullable=True))
+''')
+    _run(*git, "add", "-A")
+    _run(*git, "commit", "-q", "-m", "v1.4.0: drops a column the running release reads")
+    _run(*git, "tag", "v1.4.0")
     _run(*git, "checkout", "-q", "--detach", "v1.0.0")
 
 
@@ -449,3 +473,15 @@ def test_dry_run_prints_the_plan_and_changes_nothing(stack: Stack) -> None:
     assert forward.returncode == 1, forward.stdout + forward.stderr
     assert "is not ahead of 9001_slots_extra: nothing to downgrade (deploy it instead)" in forward.stderr
     assert stack.state()["slots"] == state["slots"]
+
+
+def test_a_migration_the_running_release_cannot_live_with_is_refused(stack: Stack) -> None:
+    before = stack.upstream.read_text()
+    result = stack.cli("deploy", "--to", "v1.4.0")
+    assert result.returncode == 2, result.stdout + result.stderr
+    line = result.stderr.strip()
+    assert line.startswith("refused: 9002_slots_contract: ") and line.endswith("(use --with-downtime)"), line
+    assert "guest_email" in line and len(result.stderr.strip().splitlines()) == 1
+    assert stack.upstream.read_text() == before
+    runs = stack.sql("SELECT version, status FROM deploy_runs ORDER BY id DESC LIMIT 1")
+    assert runs in ([], [("v1.4.0", "refused")])  # recorded once the database has the table
