@@ -321,7 +321,9 @@ def render(
     # The shipped upstream file's shape, pointed at this test's app (deploy rewrites it the same way).
     shipped = (NGINX_DIR / "alojamientos-upstream.conf").read_text()
     assert "server api:8000;" in shipped
-    (conf / "alojamientos-upstream.conf").write_text(shipped.replace("server api:8000;", f"server {upstream};"))
+    (conf / "alojamientos-upstream.conf").write_text(
+        shipped.replace("server api:8000;", f"server {upstream};")
+    )
     return conf / "nginx.conf", http_port, https_port
 
 

@@ -142,16 +142,36 @@ async def deploy_history(session: AsyncSession, request: Request) -> list[dict[s
     by_run: dict[int, list[dict[str, object]]] = {}
     for step in steps:
         by_run.setdefault(step.run_id, []).append(
-            {c: getattr(step, c) for c in ("step", "ok", "detail", "seconds", "at", "canary_weight",
-                                             "canary_5xx", "stable_5xx")}  # fmt: skip
+            {
+                c: getattr(step, c)
+                for c in (
+                    "step",
+                    "ok",
+                    "detail",
+                    "seconds",
+                    "at",
+                    "canary_weight",
+                    "canary_5xx",
+                    "stable_5xx",
+                )
+            }
         )
     tz = local_tz(request)
     history: list[dict[str, object]] = []
     for run in runs:
         item: dict[str, object] = {
             c: getattr(run, c)
-            for c in ("id", "kind", "version", "from_version", "status", "summary", "unavailable_seconds",
-                      "started_at", "finished_at")  # fmt: skip
+            for c in (
+                "id",
+                "kind",
+                "version",
+                "from_version",
+                "status",
+                "summary",
+                "unavailable_seconds",
+                "started_at",
+                "finished_at",
+            )
         }
         item["steps"] = by_run.get(run.id, [])
         item["kind_label"] = deploys.KIND_LABELS.get(run.kind, run.kind)

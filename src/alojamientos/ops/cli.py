@@ -103,12 +103,21 @@ def rollback_command(
 
         try:
             slot_rollback(
-                settings, to, full=full, dry_run=dry_run, accept_risk=accept_risk, severity=severity,
-                reason=reason, out=typer.echo, backup=lambda: safety_backup(settings),
-            )  # fmt: skip
+                settings,
+                to,
+                full=full,
+                dry_run=dry_run,
+                accept_risk=accept_risk,
+                severity=severity,
+                reason=reason,
+                out=typer.echo,
+                backup=lambda: safety_backup(settings),
+            )
         except (RollbackRefused, slots.DeployError) as exc:
-            typer.echo(f"error: rollback refused: {exc}" if isinstance(exc, RollbackRefused) else f"error: {exc}",
-                       err=True)  # fmt: skip
+            typer.echo(
+                f"error: rollback refused: {exc}" if isinstance(exc, RollbackRefused) else f"error: {exc}",
+                err=True,
+            )
             raise typer.Exit(1) from None
         return
     mode = "code" if code_only else "config" if config_only else "full"
@@ -160,7 +169,11 @@ def deploy_command(
         float | None, typer.Option("--canary-window", help="seconds each canary step is watched")
     ] = None,
     with_downtime: Annotated[
-        bool, typer.Option("--with-downtime", help="stop, migrate, start: for migrations the running release cannot live with")
+        bool,
+        typer.Option(
+            "--with-downtime",
+            help="stop, migrate, start: for migrations the running release cannot live with",
+        ),
     ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan and change nothing")] = False,
 ) -> None:
@@ -176,9 +189,14 @@ def deploy_command(
         raise typer.BadParameter("must be more than 0 seconds", param_hint="--canary-window")
     try:
         outcome = deploy(
-            settings, to, canary=canary, window=canary_window, with_downtime=with_downtime,
-            dry_run=dry_run, out=typer.echo,
-        )  # fmt: skip
+            settings,
+            to,
+            canary=canary,
+            window=canary_window,
+            with_downtime=with_downtime,
+            dry_run=dry_run,
+            out=typer.echo,
+        )
     except DeployError as exc:
         message = str(exc)
         prefixed = message.startswith(("refused:", "canary rolled back:"))
@@ -205,7 +223,10 @@ def deploy_status_command(as_json: Annotated[bool, typer.Option("--json")] = Fal
     for slot, info in report["slots"].items():
         pids = ", ".join(f"{k} {v or '-'}" for k, v in info["pids"].items())
         weight = info["weight"] if info["weight"] is not None else "-"
-        typer.echo(f"  {slot:<6} {info['version'] or '-':<10} {info['role']:<8} port {info['port']}  weight {weight}  {pids}")
+        typer.echo(
+            f"  {slot:<6} {info['version'] or '-':<10} {info['role']:<8} port {info['port']}"
+            f"  weight {weight}  {pids}"
+        )
     for run in report["last"]:
         typer.echo(f"last: {run['kind']} {run['version']} {run['status']} at {run['started_at']}")
         for step in run["steps"]:

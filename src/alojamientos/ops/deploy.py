@@ -104,7 +104,9 @@ class Layout:
 
     def require_nginx(self) -> tuple[Path, str]:
         if self.upstream is None:
-            raise DeployError("DEPLOY_NGINX_UPSTREAM is not set: which nginx upstream file should deploy write?")
+            raise DeployError(
+                "DEPLOY_NGINX_UPSTREAM is not set: which nginx upstream file should deploy write?"
+            )
         if not self.reload:
             raise DeployError("DEPLOY_NGINX_RELOAD is not set: how should nginx be reloaded?")
         return self.upstream, self.reload
@@ -143,8 +145,8 @@ class State:
     def save(self, layout: Layout) -> None:
         layout.slots_dir.mkdir(parents=True, exist_ok=True)
         path = layout.slots_dir / "state.json"
-        body = {"active": self.active, "slots": {s: asdict(v) for s, v in self.slots.items()}}
-        body["weights"] = self.weights
+        body: dict[str, Any] = {"active": self.active, "weights": self.weights}
+        body["slots"] = {s: asdict(v) for s, v in self.slots.items()}
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(body, indent=2) + "\n")
         tmp.replace(path)
@@ -274,6 +276,7 @@ def start(layout: Layout, slot: str, tag: str) -> float:
         "worker": [executable, "worker"],
     }
     started = time.perf_counter()
+    processes: dict[str, subprocess.Popen[bytes]] = {}
     for name, command in commands.items():
         with (directory / f"{name}.log").open("ab") as log_file:
             process = subprocess.Popen(  # noqa: S603 - our own executable
@@ -286,16 +289,18 @@ def start(layout: Layout, slot: str, tag: str) -> float:
                 start_new_session=True,  # outlives this command, like a service
             )
         (directory / f"{name}.pid").write_text(f"{process.pid}\n")
-    _wait_ready(layout, slot, tag.removeprefix("v"))
+        processes[name] = process
+    _wait_ready(layout, slot, tag.removeprefix("v"), processes)
     return time.perf_counter() - started
 
 
-def _wait_ready(layout: Layout, slot: str, version: str) -> None:
+def _wait_ready(
+    layout: Layout, slot: str, version: str, processes: dict[str, subprocess.Popen[bytes]]
+) -> None:
     deadline = time.monotonic() + READY_SECONDS
     seen = "no answer"
     while time.monotonic() < deadline:
-        alive = pids(layout, slot)
-        dead = [name for name, pid in alive.items() if pid is None]
+        dead = [name for name, process in processes.items() if process.poll() is not None]
         if dead:
             tail = (layout.dir(slot) / f"{dead[0]}.log").read_text(errors="replace").strip().splitlines()[-3:]
             raise DeployError(f"the {slot} slot's {dead[0]} exited on start: {' / '.join(tail)}")
@@ -319,9 +324,9 @@ def stop(layout: Layout, slot: str) -> str:
     while time.monotonic() < deadline and any(_pid(layout, slot, n) for n in alive):
         time.sleep(0.1)
     for name in alive:
-        if (pid := _pid(layout, slot, name)) is not None:
+        if (survivor := _pid(layout, slot, name)) is not None:
             log.warning("deploy.slot_killed", extra={"slot": slot, "process": name})
-            os.kill(pid, signal.SIGKILL)
+            os.kill(survivor, signal.SIGKILL)
         (layout.dir(slot) / f"{name}.pid").unlink(missing_ok=True)
     return f"detenidos {', '.join(f'{n} {p}' for n, p in alive.items())}" if alive else "no estaba corriendo"
 
@@ -340,7 +345,7 @@ def upstream_text(layout: Layout, state: State, servers: dict[str, int | str], w
         address = f"127.0.0.1:{layout.ports[slot]}"
         if weight == "backup":
             lines.append(
-                f"    server {address} backup;  # previous slot {slot} {version}: for rollback, and a retry target"
+                f"    server {address} backup;  # previous slot {slot} {version}: rollback and retry target"
             )
         else:
             lines.append(f"    server {address} weight={weight} max_fails=0;  # {slot} {version}")
@@ -389,10 +394,27 @@ class Journal:
     started_at: datetime = field(default_factory=utc_now)
     unavailable: float | None = None
 
-    def step(self, step: str, detail: str, *, seconds: float | None = None, ok: bool = True,
-             weight: int | None = None, canary: float | None = None, stable: float | None = None) -> None:  # fmt: skip
-        row = {"at": utc_now(), "step": step, "ok": ok, "detail": detail, "seconds": seconds,
-               "canary_weight": weight, "canary_5xx": canary, "stable_5xx": stable}  # fmt: skip
+    def step(
+        self,
+        step: str,
+        detail: str,
+        *,
+        seconds: float | None = None,
+        ok: bool = True,
+        weight: int | None = None,
+        canary: float | None = None,
+        stable: float | None = None,
+    ) -> None:
+        row = {
+            "at": utc_now(),
+            "step": step,
+            "ok": ok,
+            "detail": detail,
+            "seconds": seconds,
+            "canary_weight": weight,
+            "canary_5xx": canary,
+            "stable_5xx": stable,
+        }
         self.steps.append(row)
         self.pending.append(row)
         took = f" ({seconds:.1f} s)" if seconds is not None else ""
@@ -406,21 +428,30 @@ class Journal:
                 run_id = self.run_id
                 if run_id is None:
                     run_id = conn.scalar(
-                        insert(DeployRun.__table__)
-                        .values(kind=self.kind, version=self.version, from_version=self.from_version,
-                                status="running", started_at=self.started_at)  # fmt: skip
-                        .returning(DeployRun.__table__.c.id)
+                        insert(DeployRun)
+                        .values(
+                            kind=self.kind,
+                            version=self.version,
+                            from_version=self.from_version,
+                            status="running",
+                            started_at=self.started_at,
+                        )
+                        .returning(DeployRun.id)
                     )
                 if self.pending:
                     conn.execute(
-                        insert(DeployStep.__table__), [{**r, "run_id": run_id} for r in self.pending]
+                        insert(DeployStep), [{**r, "run_id": run_id} for r in self.pending]
                     )
                 if status != "running":
                     conn.execute(
-                        update(DeployRun.__table__)
-                        .where(DeployRun.__table__.c.id == run_id)
-                        .values(status=status, summary=summary, finished_at=utc_now(),
-                                unavailable_seconds=self.unavailable)  # fmt: skip
+                        update(DeployRun)
+                        .where(DeployRun.id == run_id)
+                        .values(
+                            status=status,
+                            summary=summary,
+                            finished_at=utc_now(),
+                            unavailable_seconds=self.unavailable,
+                        )
                     )
             self.run_id, self.pending = run_id, []
             return True
@@ -442,7 +473,8 @@ def current_revision(settings: Settings) -> str | None:
     engine = create_engine(sqlalchemy_url(settings.database_url), poolclass=pool.NullPool)
     try:
         with engine.connect() as conn:
-            return conn.scalar(text("SELECT version_num FROM alembic_version"))
+            found = conn.scalar(text("SELECT version_num FROM alembic_version"))
+            return str(found) if found else None
     except DBAPIError:
         return None  # an empty database: no alembic_version yet
     finally:
@@ -472,8 +504,16 @@ def expire_backup(layout: Layout, state: State, out: Out) -> None:
             state.save(layout)
 
 
-def deploy(settings: Settings, tag: str, *, canary: int | None = None, window: float | None = None,
-           with_downtime: bool = False, dry_run: bool = False, out: Out = print) -> str:  # fmt: skip
+def deploy(
+    settings: Settings,
+    tag: str,
+    *,
+    canary: int | None = None,
+    window: float | None = None,
+    with_downtime: bool = False,
+    dry_run: bool = False,
+    out: Out = print,
+) -> str:
     """Runs a deploy; returns the one-line outcome. Raises Refused (exit 2), CanaryRolledBack (exit 3),
     DeployError (exit 1)."""
     from alojamientos.ops.compat import unsafe_migrations
@@ -523,20 +563,35 @@ def canary_steps(first: int) -> list[int]:
     return [first, *([50] if first < 50 else []), 100]
 
 
-def _deploy(settings: Settings, layout: Layout, state: State, journal: Journal, tag: str,
-            active: str | None, idle: str, canary: int | None, window: float | None,
-            unsafe: list[Any]) -> str:  # fmt: skip
+def _deploy(
+    settings: Settings,
+    layout: Layout,
+    state: State,
+    journal: Journal,
+    tag: str,
+    active: str | None,
+    idle: str,
+    canary: int | None,
+    window: float | None,
+    unsafe: list[Any],
+) -> str:
     out = journal.out
     if unsafe:
         journal.step("compat", "; ".join(map(str, unsafe)) + ": se despliega con el servicio detenido")
     else:
         journal.step("compat", "las migraciones dejan funcionando a la versión en uso")
-    if running(layout, idle) or any(pids(layout, idle).values()):
-        journal.step("free", f"ranura {idle} ({state.slots[idle].version}): {stop(layout, idle)}")
-    state.slots[idle] = SlotState(tag, "stopped")
-    state.save(layout)
-    started = time.perf_counter()
-    journal.step("prepare", prepare(layout, idle, tag), seconds=time.perf_counter() - started)
+    reuse = state.slots[idle].version == tag and running(layout, idle) and not unsafe
+    if reuse:  # the kept previous slot already runs this release (a deploy after a rollback)
+        journal.step(
+            "prepare", f"ranura {idle}: {tag} ya corre ahí ({_pid_text(layout, idle)}), sin reinstalar"
+        )
+    else:
+        if any(pids(layout, idle).values()):
+            journal.step("free", f"ranura {idle} ({state.slots[idle].version}): {stop(layout, idle)}")
+        state.slots[idle] = SlotState(tag, "stopped")
+        state.save(layout)
+        started = time.perf_counter()
+        journal.step("prepare", prepare(layout, idle, tag), seconds=time.perf_counter() - started)
     down_from = None
     if unsafe and active:
         down_from = time.perf_counter()
@@ -546,14 +601,24 @@ def _deploy(settings: Settings, layout: Layout, state: State, journal: Journal, 
     started = time.perf_counter()
     migrated = slot_cli(layout, idle, "db", "upgrade").removeprefix("database at ")
     journal.step("migrate", f"base de datos en {migrated}", seconds=time.perf_counter() - started)
-    seconds = start(layout, idle, tag)
-    state.slots[idle].start_seconds = seconds
-    journal.step("start", f"ranura {idle} en el puerto {layout.ports[idle]}, procesos {_pid_text(layout, idle)}", seconds=seconds)
+    if not reuse:
+        seconds = start(layout, idle, tag)
+        state.slots[idle].start_seconds = seconds
+        journal.step(
+            "start",
+            f"ranura {idle} en el puerto {layout.ports[idle]}, procesos {_pid_text(layout, idle)}",
+            seconds=seconds,
+        )
     started = time.perf_counter()
     checks = asyncio.run(verify(layout.url(idle)))
     failed = [c for c in checks if not c.ok]
-    journal.step("verify", f"{layout.url(idle)}: " + ("; ".join(f"{c.name}: {c.detail}" for c in failed)
-                 or f"{len(checks)} chequeos bien"), seconds=time.perf_counter() - started, ok=not failed)  # fmt: skip
+    journal.step(
+        "verify",
+        f"{layout.url(idle)}: "
+        + ("; ".join(f"{c.name}: {c.detail}" for c in failed) or f"{len(checks)} chequeos bien"),
+        seconds=time.perf_counter() - started,
+        ok=not failed,
+    )
     if failed:
         journal.step("stop", f"ranura {idle}: {stop(layout, idle)}")
         state.slots[idle].role = "stopped"
@@ -562,30 +627,50 @@ def _deploy(settings: Settings, layout: Layout, state: State, journal: Journal, 
     if canary and active:
         from alojamientos.ops.deploy_canary import run_canary
 
-        run_canary(settings, layout, state, journal, stable=active, canary_slot=idle, first=canary,
-                   window=window or settings.deploy_canary_window_seconds)  # fmt: skip
+        run_canary(
+            settings,
+            layout,
+            state,
+            journal,
+            stable=active,
+            canary_slot=idle,
+            first=canary,
+            window=window or settings.deploy_canary_window_seconds,
+        )
     else:
         keep = bool(active) and not unsafe
         servers: dict[str, int | str] = {idle: 100}
         if keep and active:
             servers[active] = "backup"
-        why = f"active {idle} {tag}" + (f", previous {active} {state.slots[active].version}" if keep and active else "")
+        why = f"active {idle} {tag}" + (
+            f", previous {active} {state.slots[active].version}" if keep and active else ""
+        )
         seconds = move_traffic(layout, state, servers, why)
-        journal.step("switch", f"nginx manda todos los pedidos a {tag} ({idle}); una sola recarga", seconds=seconds, weight=100)
+        journal.step(
+            "switch",
+            f"nginx manda todos los pedidos a {tag} ({idle}); una sola recarga",
+            seconds=seconds,
+            weight=100,
+        )
     if down_from is not None:
         journal.unavailable = time.perf_counter() - down_from
         out(f"the service was unavailable for {journal.unavailable:.1f} s")
     previous = active
     state.active = idle
-    state.slots[idle].role = "active"
+    state.slots[idle].role, state.slots[idle].keep_until = "active", None
     if previous and state.slots[previous].role != "stopped":
         state.slots[previous].role = "backup"
         state.slots[previous].keep_until = (utc_now() + timedelta(minutes=layout.keep_minutes)).isoformat()
-        journal.step("keep", f"{state.slots[previous].version} ({previous}) terminó lo que atendía y queda de "
-                     f"respaldo {layout.keep_minutes} min: `alojamientos rollback --to "
-                     f"{state.slots[previous].version}` es una recarga")  # fmt: skip
+        journal.step(
+            "keep",
+            f"{state.slots[previous].version} ({previous}) terminó lo que atendía y queda de "
+            f"respaldo {layout.keep_minutes} min: `alojamientos rollback --to "
+            f"{state.slots[previous].version}` es una recarga",
+        )
     state.save(layout)
-    summary = f"{tag} live in the {idle} slot" + (f" (was {journal.from_version})" if journal.from_version else "")
+    summary = f"{tag} live in the {idle} slot" + (
+        f" (was {journal.from_version})" if journal.from_version else ""
+    )
     journal.finish("done", summary)
     return summary
 
@@ -617,8 +702,13 @@ def switch_back(settings: Settings, tag: str, out: Out) -> str | None:
         if current:
             servers[current] = "backup"
         seconds = move_traffic(layout, state, servers, f"rollback: active {slot} {tag}, previous {current}")
-        journal.step("switch", f"nginx vuelve a mandar todo a {tag} ({slot}); una recarga, sin reiniciar "
-                     f"(procesos {_pid_text(layout, slot)})", seconds=seconds, weight=100)  # fmt: skip
+        journal.step(
+            "switch",
+            f"nginx vuelve a mandar todo a {tag} ({slot}); una recarga, sin reiniciar "
+            f"(procesos {_pid_text(layout, slot)})",
+            seconds=seconds,
+            weight=100,
+        )
         if current:
             state.slots[current].role = "backup"
             state.slots[current].keep_until = (utc_now() + timedelta(minutes=layout.keep_minutes)).isoformat()
@@ -649,9 +739,9 @@ def _reverts(repo: Path, tag: str, current: str | None, target: str | None) -> l
     while at and at != target:
         if at not in chain:
             raise DeployError(f"{tag} does not know revision {at}: cannot plan the downgrade")
-        down, irreversible, doc = chain[at]
+        below, irreversible, doc = chain[at]
         steps.append((at, irreversible, doc))
-        at = down
+        at = below
     return steps
 
 
@@ -673,8 +763,16 @@ def estimate_unavailable(settings: Settings, reverts: int) -> float:
     return (max(starts) if starts else 8.0) + 1.5 * reverts + 2.0
 
 
-def full_rollback(settings: Settings, tag: str, target_revision: str | None, *, severity: str, reason: str,
-                  backup: Callable[[], str], out: Out) -> tuple[str, float]:  # fmt: skip
+def full_rollback(
+    settings: Settings,
+    tag: str,
+    target_revision: str | None,
+    *,
+    severity: str,
+    reason: str,
+    backup: Callable[[], str],
+    out: Out,
+) -> tuple[str, float]:
     """Today's path through the slots: both stopped, database downgraded with the newest slot's code, the
     target release started (its slot kept, or the idle one checked out), traffic switched, `verify`.
     Returns (summary, seconds the service was unavailable)."""
@@ -699,30 +797,43 @@ def full_rollback(settings: Settings, tag: str, target_revision: str | None, *, 
             state.save(layout)
             started = time.perf_counter()
             detail = slot_cli(layout, newest, "db", "downgrade", target_revision or "base")
-            journal.step("downgrade", f"con el código de {state.slots[newest].version}: {detail}",
-                         seconds=time.perf_counter() - started)  # fmt: skip
+            journal.step(
+                "downgrade",
+                f"con el código de {state.slots[newest].version}: {detail}",
+                seconds=time.perf_counter() - started,
+            )
             if state.slots[target].version != tag or not (layout.dir(target) / ".venv").exists():
                 started = time.perf_counter()
                 journal.step("prepare", prepare(layout, target, tag), seconds=time.perf_counter() - started)
             state.slots[target] = SlotState(tag, "stopped")
+            state.save(layout)
             seconds = start(layout, target, tag)
             state.slots[target].start_seconds = seconds
-            journal.step("start", f"ranura {target} ({tag}) en el puerto {layout.ports[target]}", seconds=seconds)
+            journal.step(
+                "start", f"ranura {target} ({tag}) en el puerto {layout.ports[target]}", seconds=seconds
+            )
             seconds = move_traffic(layout, state, {target: 100}, f"full rollback: active {target} {tag}")
             journal.unavailable = time.perf_counter() - down_from
-            journal.step("switch", f"nginx manda todos los pedidos a {tag} ({target})", seconds=seconds, weight=100)
+            journal.step(
+                "switch", f"nginx manda todos los pedidos a {tag} ({target})", seconds=seconds, weight=100
+            )
             state.active = target
             state.slots[target].role = "active"
             state.save(layout)
             checks = asyncio.run(verify(layout.url(target)))
             failed = [c for c in checks if not c.ok]
-            journal.step("verify", "; ".join(f"{c.name}: {c.detail}" for c in failed) or f"{len(checks)} chequeos bien",
-                         ok=not failed)  # fmt: skip
+            journal.step(
+                "verify",
+                "; ".join(f"{c.name}: {c.detail}" for c in failed) or f"{len(checks)} chequeos bien",
+                ok=not failed,
+            )
         except DeployError as exc:
             journal.finish("failed", str(exc))
             raise
-        summary = (f"full rollback to {tag} ({severity}: {reason}); the service was unavailable for "
-                   f"{journal.unavailable:.1f} s")  # fmt: skip
+        summary = (
+            f"full rollback to {tag} ({severity}: {reason}); the service was unavailable for "
+            f"{journal.unavailable:.1f} s"
+        )
         journal.finish("done" if not failed else "failed", summary)
         if failed:
             raise DeployError(f"rolled back to {tag} but verify fails: {failed[0].name}")
@@ -746,21 +857,32 @@ def status(settings: Settings) -> dict[str, Any]:
             "keep_until": info.keep_until,
             "weight": state.weights.get(slot),
         }
-    return {"active": state.active, "slots": slots, "upstream": str(layout.upstream or ""), "last": last_runs(settings, 1)}
+    return {
+        "active": state.active,
+        "slots": slots,
+        "upstream": str(layout.upstream or ""),
+        "last": last_runs(settings, 1),
+    }
 
 
 def last_runs(settings: Settings, limit: int = 5) -> list[dict[str, Any]]:
     engine = create_engine(sqlalchemy_url(settings.database_url), poolclass=pool.NullPool)
     try:
         with engine.connect() as conn:
-            runs = conn.execute(
-                text("SELECT * FROM deploy_runs ORDER BY id DESC LIMIT :n"), {"n": limit}
-            ).mappings().all()
+            runs = (
+                conn.execute(text("SELECT * FROM deploy_runs ORDER BY id DESC LIMIT :n"), {"n": limit})
+                .mappings()
+                .all()
+            )
             result = []
             for run in runs:
-                steps = conn.execute(
-                    text("SELECT * FROM deploy_steps WHERE run_id = :id ORDER BY id"), {"id": run["id"]}
-                ).mappings().all()
+                steps = (
+                    conn.execute(
+                        text("SELECT * FROM deploy_steps WHERE run_id = :id ORDER BY id"), {"id": run["id"]}
+                    )
+                    .mappings()
+                    .all()
+                )
                 result.append({**_plain(dict(run)), "steps": [_plain(dict(s)) for s in steps]})
             return result
     except DBAPIError:
@@ -808,7 +930,9 @@ def what_happened(run: dict[str, Any]) -> str:
     if status == "running":
         return f"En curso: {before} → {version}."
     if status == "rolled_back":
-        return f"El canario de {version} tuvo problemas y volvió solo a {before}: los huéspedes no lo notaron."
+        return (
+            f"El canario de {version} tuvo problemas y volvió solo a {before}: los huéspedes no lo notaron."
+        )
     if status in ("failed", "refused"):
         return f"No se pudo pasar a {version}; sigue atendiendo {before}."
     if kind == "rollback":
@@ -824,8 +948,13 @@ def stakeholder_message(run: dict[str, Any], when: str) -> str:
     """The rollback plan's notice for stakeholders ("Template de Notificación"), filled with what the
     run really did. `when` is the run's start, already in the operator's time zone."""
     done = {s["step"] for s in run["steps"] if s["ok"]}
-    title = {"done": "COMPLETADO", "rolled_back": "VUELTO ATRÁS SOLO", "failed": "CON PROBLEMAS",
-             "running": "EN PROGRESO", "refused": "RECHAZADO"}.get(run["status"], run["status"])  # fmt: skip
+    title = {
+        "done": "COMPLETADO",
+        "rolled_back": "VUELTO ATRÁS SOLO",
+        "failed": "CON PROBLEMAS",
+        "running": "EN PROGRESO",
+        "refused": "RECHAZADO",
+    }.get(run["status"], run["status"])
     unavailable = run.get("unavailable_seconds")
     lines = [
         f"🔄 {KIND_LABELS.get(run['kind'], run['kind']).upper()} {title} - Sistema Alojamientos",

@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from alojamientos.kit.clock import utc_now
 from alojamientos.ops.deploy import CanaryRolledBack, DeployError, canary_steps, move_traffic, pids, stop
 
 if TYPE_CHECKING:
@@ -109,14 +107,26 @@ def watch(layout: Layout, stable: str, canary: str, window: float, max_rate: flo
         if sick >= 2:
             return Verdict(f"el canario no está sano ({problem})", seen_canary, seen_stable)
         if seen_canary.errors and seen_canary.rate - seen_stable.rate > max_rate:
-            why = f"errores 5xx del canario {seen_canary.rate:.1%} contra {seen_stable.rate:.1%} de la versión estable"
+            why = (
+                f"errores 5xx del canario {seen_canary.rate:.1%} contra {seen_stable.rate:.1%}"
+                " de la versión estable"
+            )
             return Verdict(why.replace(".", ","), seen_canary, seen_stable)
         if time.monotonic() >= deadline:
             return Verdict(None, seen_canary, seen_stable)
 
 
-def run_canary(settings: Settings, layout: Layout, state: State, journal: Journal, *, stable: str,
-               canary_slot: str, first: int, window: float) -> None:  # fmt: skip
+def run_canary(
+    settings: Settings,
+    layout: Layout,
+    state: State,
+    journal: Journal,
+    *,
+    stable: str,
+    canary_slot: str,
+    first: int,
+    window: float,
+) -> None:
     """Moves traffic step by step; on a bad verdict sends everything back to `stable`, stops the canary
     and raises CanaryRolledBack. On success the canary carries 100 % and `stable` is its backup."""
     tag, stable_tag = state.slots[canary_slot].version, state.slots[stable].version
@@ -124,32 +134,56 @@ def run_canary(settings: Settings, layout: Layout, state: State, journal: Journa
     state.save(layout)
     for weight in canary_steps(first):
         if weight == 100:
-            seconds = move_traffic(layout, state, {canary_slot: 100, stable: "backup"},
-                                   f"canary {canary_slot} {tag} promoted, previous {stable} {stable_tag}")  # fmt: skip
-            journal.step("promote", f"canario {tag} al 100 %: atiende todo; {stable_tag} queda de respaldo",
-                         seconds=seconds, weight=100)  # fmt: skip
+            seconds = move_traffic(
+                layout,
+                state,
+                {canary_slot: 100, stable: "backup"},
+                f"canary {canary_slot} {tag} promoted, previous {stable} {stable_tag}",
+            )
+            journal.step(
+                "promote",
+                f"canario {tag} al 100 %: atiende todo; {stable_tag} queda de respaldo",
+                seconds=seconds,
+                weight=100,
+            )
             return
         seconds = move_traffic(
-            layout, state, {stable: 100 - weight, canary_slot: weight},
+            layout,
+            state,
+            {stable: 100 - weight, canary_slot: weight},
             f"canary {canary_slot} {tag} at {weight} %, stable {stable} {stable_tag}",
-        )  # fmt: skip
-        journal.step("canary", f"{weight} % de los pedidos a {tag} ({canary_slot}), {100 - weight} % a "
-                     f"{stable_tag} ({stable}); se observa {window:.0f} s", seconds=seconds, weight=weight)  # fmt: skip
+        )
+        journal.step(
+            "canary",
+            f"{weight} % de los pedidos a {tag} ({canary_slot}), {100 - weight} % a "
+            f"{stable_tag} ({stable}); se observa {window:.0f} s",
+            seconds=seconds,
+            weight=weight,
+        )
         verdict = watch(layout, stable, canary_slot, window, settings.deploy_canary_max_error_rate)
         figures = f"canario: {verdict.canary.line()}; estable: {verdict.stable.line()}"
-        journal.step("watch", figures + (f"; {verdict.bad}" if verdict.bad else "; sin problemas")
-                     + ("" if verdict.canary.requests else " (ningún pedido llegó al canario)"),
-                     ok=verdict.bad is None, weight=weight, canary=verdict.canary.rate,
-                     stable=verdict.stable.rate)  # fmt: skip
+        journal.step(
+            "watch",
+            figures
+            + (f"; {verdict.bad}" if verdict.bad else "; sin problemas")
+            + ("" if verdict.canary.requests else " (ningún pedido llegó al canario)"),
+            ok=verdict.bad is None,
+            weight=weight,
+            canary=verdict.canary.rate,
+            stable=verdict.stable.rate,
+        )
         if verdict.bad:
             seconds = move_traffic(layout, state, {stable: 100}, f"canary {tag} rolled back: active {stable}")
-            journal.step("rollback", f"todo el tráfico vuelve a {stable_tag} ({stable}); una recarga",
-                         seconds=seconds, weight=0, ok=False)  # fmt: skip
+            journal.step(
+                "rollback",
+                f"todo el tráfico vuelve a {stable_tag} ({stable}); una recarga",
+                seconds=seconds,
+                weight=0,
+                ok=False,
+            )
             journal.step("stop", f"{canary_slot} slot ({tag}): {stop(layout, canary_slot)}")
             state.slots[canary_slot].role = "stopped"
             state.slots[stable].keep_until = None
             state.save(layout)
             raise CanaryRolledBack(f"canary rolled back: {verdict.bad}")
     raise DeployError("unreachable: canary steps always end at 100")  # pragma: no cover
-
-

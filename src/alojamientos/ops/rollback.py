@@ -312,8 +312,18 @@ def messages(plan: Plan, outcome: Outcome, *, severity: str, reason: str) -> str
     )
 
 
-def slot_rollback(settings: Settings, target: str, *, full: bool, dry_run: bool, accept_risk: bool,
-                  severity: str, reason: str, out: Out, backup: Callable[[], str]) -> None:  # fmt: skip
+def slot_rollback(
+    settings: Settings,
+    target: str,
+    *,
+    full: bool,
+    dry_run: bool,
+    accept_risk: bool,
+    severity: str,
+    reason: str,
+    out: Out,
+    backup: Callable[[], str],
+) -> None:
     """Rollback once `alojamientos deploy` runs the slots (ops/deploy.py).
 
     While a slot still runs `target`: one upstream rewrite and one nginx reload, no checkout, no build,
@@ -332,7 +342,10 @@ def slot_rollback(settings: Settings, target: str, *, full: bool, dry_run: bool,
     if not full and kept and slots.running(layout, kept):
         if dry_run:
             out(f"Rollback plan (switch): {target} still runs in the {kept} slot")
-            out(f"  1. rewrite {layout.upstream} with {kept} active, 2. one nginx reload (no checkout, no restart)")
+            out(
+                f"  1. rewrite {layout.upstream} with {kept} active,"
+                " 2. one nginx reload (no checkout, no restart)"
+            )
             out("dry run: nothing changed")
             return
         started = time.perf_counter()
@@ -355,9 +368,19 @@ def slot_rollback(settings: Settings, target: str, *, full: bool, dry_run: bool,
     out(f"  database revision: {slots.current_revision(settings)} → {target_revision}")
     for revision, irreversible, doc in reverts:
         out(f"  revert {revision}{' (IRREVERSIBLE)' if irreversible else ''}: {doc}")
-    steps = ["safety backup", "stop both slots", "downgrade the database", f"start {target}", "one nginx reload", "verify"]
+    steps = [
+        "safety backup",
+        "stop both slots",
+        "downgrade the database",
+        f"start {target}",
+        "one nginx reload",
+        "verify",
+    ]
     out("\n".join(f"  {n}. {s}" for n, s in enumerate(steps, 1)))
-    out(f"  the service will be unavailable for about {estimate:.0f} s (from stopping the slots until {target} answers)")
+    out(
+        f"  the service will be unavailable for about {estimate:.0f} s"
+        f" (from stopping the slots until {target} answers)"
+    )
     risks = [f"migration {r} is marked irreversible ({d})" for r, irreversible, d in reverts if irreversible]
     for risk in risks:
         out(f"  POINT OF NO RETURN: {risk}")
