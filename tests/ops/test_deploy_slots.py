@@ -71,10 +71,12 @@ def downgrade() -> None:
     _run(*git, "tag", "v1.1.0")
     api = repo / "src/alojamientos/reservations/api.py"
     source = api.read_text()
-    broken = source.replace(
-        "    units = await session.scalars(select(Accommodation).order_by(Accommodation.id))\n",
-        '    raise RuntimeError("v1.2.0: the unit list is broken on purpose")\n',
-        1,
+    broken = re.sub(
+        r"(async def list_accommodations\(.*?\) -> list\[AccommodationOut\]:\n)",
+        r'\1    raise RuntimeError("v1.2.0: the unit list is broken on purpose")\n',
+        source,
+        count=1,
+        flags=re.S,
     )
     assert broken != source
     api.write_text(broken)
@@ -104,6 +106,8 @@ class Stack:
     def ok(self, *args: str) -> str:
         result = self.cli(*args)
         assert result.returncode == 0, f"{args}:\n{result.stdout}\n{result.stderr}"
+        if args[:2] != ("deploy", "status"):
+            print(f"$ alojamientos {' '.join(args)}\n{result.stdout}")  # shown by pytest -rA
         return result.stdout
 
     def version(self) -> str:
@@ -400,3 +404,48 @@ def test_full_rollback_downgrades_and_says_how_long_the_service_was_down(stack: 
     state = stack.state()
     assert state["slots"][state["active"]]["version"] == "v1.0.0"
     assert [s for s, i in state["slots"].items() if any(i["pids"].values())] == [state["active"]]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("--to", "latest"), 1, "error: deploy failed: --to must be a release tag like v1.2.3, not 'latest'"),
+        (("--to", "v9.9.9"), 1, "has no tag v9.9.9"),
+        (("--to", "v1.3.0", "--canary", "0"), 1, "--canary must be a percentage between 1 and 99, not 0"),
+        (("--to", "v1.3.0", "--canary", "100"), 1, "--canary must be a percentage between 1 and 99, not 100"),
+        (("--to", "v1.3.0", "--canary", "10", "--with-downtime"), 1, "do not go together"),
+        (("--to", "v1.3.0", "--canary", "10", "--canary-window", "0"), 2, "must be more than 0 seconds"),
+        (
+            (
+                "--canary",
+                "10",
+            ),
+            2,
+            "--to is required",
+        ),
+    ],
+)
+def test_bad_deploy_input_is_one_clear_line_and_changes_nothing(
+    stack: Stack, args: tuple[str, ...], code: int, message: str
+) -> None:
+    before = stack.upstream.read_text()
+    result = stack.cli("deploy", *args)
+    assert result.returncode == code, result.stdout + result.stderr
+    assert message in " ".join(result.stderr.split()), result.stderr
+    assert "Traceback" not in result.stderr
+    assert stack.upstream.read_text() == before
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(stack: Stack) -> None:
+    before, state = stack.upstream.read_text(), stack.state()
+    out = stack.ok("deploy", "--to", "v1.3.0", "--canary", "10", "--dry-run")
+    assert "Deploy plan (canary): v1.0.0 → v1.3.0" in out
+    assert "5. canary 10 % → 50 % → 100 %, each watched" in out and out.rstrip().endswith(
+        "dry run: nothing changed"
+    )
+    assert stack.upstream.read_text() == before
+    assert stack.state()["slots"] == state["slots"]
+    forward = stack.cli("rollback", "--to", "v1.1.0", "--full", "--dry-run")
+    assert forward.returncode == 1, forward.stdout + forward.stderr
+    assert "is not ahead of 9001_slots_extra: nothing to downgrade (deploy it instead)" in forward.stderr
+    assert stack.state()["slots"] == state["slots"]

@@ -44,7 +44,7 @@ from alojamientos.config import Settings, sqlalchemy_url
 from alojamientos.kit.clock import utc_now
 from alojamientos.observability.metrics import ERRORS
 from alojamientos.ops.models import DeployRun, DeployStep
-from alojamientos.ops.release import TAG, ReleaseError, git, tag_head_revision
+from alojamientos.ops.release import _DOWN, _REVISION, TAG, ReleaseError, git, tag_head_revision
 from alojamientos.ops.verify import verify
 from alojamientos.version import CHECKOUT
 
@@ -439,9 +439,7 @@ class Journal:
                         .returning(DeployRun.id)
                     )
                 if self.pending:
-                    conn.execute(
-                        insert(DeployStep), [{**r, "run_id": run_id} for r in self.pending]
-                    )
+                    conn.execute(insert(DeployStep), [{**r, "run_id": run_id} for r in self.pending])
                 if status != "running":
                     conn.execute(
                         update(DeployRun)
@@ -527,7 +525,19 @@ def deploy(
     revision = current_revision(settings)
     unsafe = unsafe_migrations(layout.repo, revision, tag)
     if unsafe and not with_downtime:
-        raise Refused(f"refused: {unsafe[0]} (use --with-downtime)")
+        reasons = "; ".join(map(str, unsafe))
+        if not dry_run:
+            before = State.load(layout)
+            journal = Journal(
+                settings,
+                "canary" if canary else "blue-green",
+                tag,
+                before.slots[before.active].version if before.active else None,
+                out,
+            )
+            journal.step("compat", f"la versión en uso no puede convivir con: {reasons}", ok=False)
+            journal.finish("refused", reasons)
+        raise Refused(f"refused: {reasons} (use --with-downtime)")
     layout.require_nginx()
     with locked(layout):
         state = State.load(layout)
@@ -553,7 +563,8 @@ def deploy(
         expire_backup(layout, state, out)
         journal = Journal(settings, mode, tag, current, out)
         try:
-            return _deploy(settings, layout, state, journal, tag, active, idle, canary, window, unsafe)
+            stop_first: list[Any] = list(unsafe) or (["--with-downtime"] if with_downtime else [])
+            return _deploy(settings, layout, state, journal, tag, active, idle, canary, window, stop_first)
         except DeployError as exc:
             journal.finish("rolled_back" if isinstance(exc, CanaryRolledBack) else "failed", str(exc))
             raise
@@ -729,8 +740,7 @@ def _reverts(repo: Path, tag: str, current: str | None, target: str | None) -> l
         if not name.endswith(".py") or name.endswith("__init__.py"):
             continue
         body = git(repo, "show", f"{tag}:{name}")
-        revision = re.search(r"^revision(?::\s*str)?\s*=\s*['\"]([^'\"]+)['\"]", body, re.M)
-        down = re.search(r"^down_revision(?::[^=]+)?=\s*(?:['\"]([^'\"]+)['\"]|None)", body, re.M)
+        revision, down = _REVISION.search(body), _DOWN.search(body)
         if revision:
             doc = body.split('"""')[1].strip().splitlines()[0] if body.startswith('"""') else ""
             irreversible = bool(re.search(r"^irreversible\s*=\s*True", body, re.M))
@@ -742,6 +752,10 @@ def _reverts(repo: Path, tag: str, current: str | None, target: str | None) -> l
         below, irreversible, doc = chain[at]
         steps.append((at, irreversible, doc))
         at = below
+    if at != target:
+        raise DeployError(
+            f"the database ({current}) is not ahead of {target}: nothing to downgrade (deploy it instead)"
+        )
     return steps
 
 
