@@ -14,7 +14,13 @@ import typer
 from alojamientos.conversation.nlu_cli import nlu_app
 from alojamientos.kit.cli import fail, one_line_errors, run, settings, with_session
 from alojamientos.ops.backup_cli import backup_app
-from alojamientos.ops.cli import doctor_command, predeploy_command, rollback_command, verify_command
+from alojamientos.ops.cli import (
+    deploy_app,
+    doctor_command,
+    predeploy_command,
+    rollback_command,
+    verify_command,
+)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="alojamientos: cabin reservations")
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations and demo data.")
@@ -29,6 +35,7 @@ app.add_typer(nlu_app, name="nlu")
 app.add_typer(ical_app, name="ical")
 app.add_typer(backup_app, name="backup")
 app.add_typer(flags_app, name="flags")
+app.add_typer(deploy_app, name="deploy")
 app.command("verify")(verify_command)
 app.command("predeploy")(predeploy_command)
 app.command("doctor")(doctor_command)

@@ -104,6 +104,17 @@ class Settings(BaseSettings):
     deploy_mode: str = "git"  # git (checkout of the tag) or compose (ALOJAMIENTOS_IMAGE_TAG in the env file)
     restart_command: str | None = None  # e.g. "systemctl restart alojamientos" or "docker compose up -d"
     max_backup_age_minutes: int = 60
+    # Deploys without downtime (`alojamientos deploy`, ops/deploy.py): two slots behind nginx.
+    deploy_slots_dir: Path | None = None  # default: <deploy dir>/.slots
+    deploy_blue_port: int = Field(default=8101, ge=1, le=65535)
+    deploy_green_port: int = Field(default=8102, ge=1, le=65535)
+    deploy_nginx_upstream: Path | None = None  # the upstream include file deploy rewrites
+    deploy_nginx_reload: str | None = None  # e.g. "nginx -s reload" or "systemctl reload nginx"
+    deploy_keep_previous_minutes: int = Field(default=60, ge=0)
+    deploy_canary_window_seconds: int = Field(default=60, ge=1)
+    # A canary whose 5xx rate exceeds the stable slot's by more than this (0.02 = 2 points) rolls back.
+    deploy_canary_max_error_rate: float = Field(default=0.02, ge=0, le=1)
+    deploy_uv: str = "uv"  # the uv command that installs a slot's .venv (`uv sync --frozen`)
 
     # Per client IP and minute, in Redis (nginx limits first in production). 0 turns a limit off.
     rate_limit_login_per_minute: int = 10

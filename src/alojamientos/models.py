@@ -6,7 +6,7 @@ from alojamientos.conversation.models import BotAnswer, Conversation, Conversati
 from alojamientos.jobs.models import Job
 from alojamientos.kit.models import Base
 from alojamientos.notifications.models import OperatorAlert
-from alojamientos.ops.models import Deployment, FeatureFlag, FlagChange
+from alojamientos.ops.models import Deployment, DeployRun, DeployStep, FeatureFlag, FlagChange
 from alojamientos.payments.models import Attachment, ExternalEvent, Payment
 from alojamientos.pricing.models import PriceSettings, Season
 from alojamientos.reservations.models import Accommodation, Reservation, ReservationEvent
@@ -18,6 +18,8 @@ __all__ = [
     "BotAnswer",
     "Conversation",
     "ConversationMessage",
+    "DeployRun",
+    "DeployStep",
     "Deployment",
     "ExternalEvent",
     "FeatureFlag",

@@ -362,7 +362,6 @@ def render(
         "NGINX_LISTEN_HTTP": f"127.0.0.1:{http_port}",
         "NGINX_LISTEN_HTTPS": f"127.0.0.1:{https_port}",
         "NGINX_SERVER_NAME": "localhost",
-        "NGINX_UPSTREAM": upstream,
         "NGINX_TLS_CERT": str(tls[0]),
         "NGINX_TLS_KEY": str(tls[1]),
     }
@@ -374,6 +373,12 @@ def render(
         text, count = re.subn(r"^\s*allow [^;]+;\n", "", text, flags=re.M)
         assert count >= 2
     (conf / "conf.d" / "alojamientos.conf").write_text(text)
+    # The shipped upstream file's shape, pointed at this test's app (deploy rewrites it the same way).
+    shipped = (NGINX_DIR / "alojamientos-upstream.conf").read_text()
+    assert "server api:8000;" in shipped
+    (conf / "alojamientos-upstream.conf").write_text(
+        shipped.replace("server api:8000;", f"server {upstream};")
+    )
     return conf / "nginx.conf", http_port, https_port
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos import __version__
 from alojamientos.admin import labels
-from alojamientos.admin.deps import PREFIX, CurrentAdmin
+from alojamientos.admin.deps import PREFIX, CurrentAdmin, local_tz
 from alojamientos.admin.templating import render
 from alojamientos.config import Settings
 from alojamientos.db import SessionDep
@@ -23,17 +23,27 @@ from alojamientos.jobs.queue import retry_dead
 from alojamientos.kit.clock import utc_now
 from alojamientos.kit.inputs import BigId
 from alojamientos.observability.health import health
+from alojamientos.ops import deploy as deploys
 from alojamientos.ops.backup import offsite
 from alojamientos.ops.backup.archive import BackupInfo, list_backups
 from alojamientos.ops.backup.common import human_size
 from alojamientos.ops.backup.offsite import OffsiteRecord
 from alojamientos.ops.doctor import BACKUP_MAX_AGE_MINUTES
 from alojamientos.ops.flags import flags
+from alojamientos.ops.models import DeployRun, DeployStep
 from alojamientos.ops.tasks import BACKUP, request_backup
 
 router = APIRouter(prefix="/sistema")
 
 DEAD_LIMIT = 100
+DEPLOY_LIMIT = 5
+DEPLOY_STATUS = {
+    "done": "completado",
+    "rolled_back": "vuelto atrás solo",
+    "failed": "falló",
+    "running": "en curso",
+    "refused": "rechazado",
+}
 
 
 class BackupNotFound(NotFound):
@@ -120,6 +130,59 @@ async def backup_state(settings: Settings) -> BackupState:
     )
 
 
+async def deploy_history(session: AsyncSession, request: Request) -> list[dict[str, object]]:
+    """The newest `alojamientos deploy`/`rollback` runs with their steps; the newest carries the rollback
+    plan's stakeholder notice, filled in (ops.deploy.stakeholder_message)."""
+    runs = list(await session.scalars(select(DeployRun).order_by(DeployRun.id.desc()).limit(DEPLOY_LIMIT)))
+    if not runs:
+        return []
+    steps = await session.scalars(
+        select(DeployStep).where(DeployStep.run_id.in_([r.id for r in runs])).order_by(DeployStep.id)
+    )
+    by_run: dict[int, list[dict[str, object]]] = {}
+    for step in steps:
+        by_run.setdefault(step.run_id, []).append(
+            {
+                c: getattr(step, c)
+                for c in (
+                    "step",
+                    "ok",
+                    "detail",
+                    "seconds",
+                    "at",
+                    "canary_weight",
+                    "canary_5xx",
+                    "stable_5xx",
+                )
+            }
+        )
+    tz = local_tz(request)
+    history: list[dict[str, object]] = []
+    for run in runs:
+        item: dict[str, object] = {
+            c: getattr(run, c)
+            for c in (
+                "id",
+                "kind",
+                "version",
+                "from_version",
+                "status",
+                "summary",
+                "unavailable_seconds",
+                "started_at",
+                "finished_at",
+            )
+        }
+        item["steps"] = by_run.get(run.id, [])
+        item["kind_label"] = deploys.KIND_LABELS.get(run.kind, run.kind)
+        item["status_label"] = DEPLOY_STATUS.get(run.status, run.status)
+        item["what_happened"] = deploys.what_happened(item)
+        when = run.started_at.astimezone(tz)
+        item["message"] = deploys.stakeholder_message(item, f"{when:%d/%m/%Y %H:%M} (hora local)")
+        history.append(item)
+    return history
+
+
 @router.get("")
 async def system_page(request: Request, session: SessionDep, hecho: str = "", error: str = "") -> Response:
     state = request.app.state
@@ -149,6 +212,8 @@ async def system_page(request: Request, session: SessionDep, hecho: str = "", er
         },
         "integrations": await flags.integrations(session, state.settings),
         "dead_jobs": list(dead),
+        "deploys": await deploy_history(session, request),
+        "step_labels": deploys.STEP_LABELS,
         "dead_limit": DEAD_LIMIT,
         "done": labels.DONE.get(hecho, ""),
         "error": labels.error_message(error) if error else "",

@@ -27,3 +27,9 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "no migrations found"
     return head
+
+
+@lru_cache(maxsize=1)
+def known_revisions() -> frozenset[str]:
+    """Every revision this code's migrations know: one it does not know was written by a newer release."""
+    return frozenset(r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions())

@@ -95,13 +95,42 @@ def rollback_command(
     url: Annotated[str | None, typer.Option(help="where to verify (default PUBLIC_BASE_URL)")] = None,
     severity: Annotated[str, typer.Option(help="SEV1, SEV2 or SEV3, for the messages")] = "SEV2",
     reason: Annotated[str, typer.Option(help="one line for the stakeholder message")] = "(sin especificar)",
+    full: Annotated[
+        bool, typer.Option("--full", help="downgrade the database and restart, even while the slot is kept")
+    ] = False,
 ) -> None:
-    """The rollback plan, guided and checked: backup, downgrade, switch, restart, verify, messages."""
+    """The rollback plan, guided and checked: backup, downgrade, switch, restart, verify, messages.
+
+    After `alojamientos deploy`, while the previous slot is kept, it is one nginx reload instead."""
     from alojamientos.ops.rollback import RollbackRefused, execute, make_plan, messages
 
     if code_only and config_only:
         raise typer.BadParameter("choose --code-only or --config-only, not both")
     settings = configured()
+    from alojamientos.ops import deploy as slots
+
+    if not (code_only or config_only) and slots.in_use(settings):
+        from alojamientos.ops.rollback import slot_rollback
+
+        try:
+            slot_rollback(
+                settings,
+                to,
+                full=full,
+                dry_run=dry_run,
+                accept_risk=accept_risk,
+                severity=severity,
+                reason=reason,
+                out=typer.echo,
+                backup=lambda: safety_backup(settings),
+            )
+        except (RollbackRefused, slots.DeployError) as exc:
+            typer.echo(
+                f"error: rollback refused: {exc}" if isinstance(exc, RollbackRefused) else f"error: {exc}",
+                err=True,
+            )
+            raise typer.Exit(1) from None
+        return
     mode = "code" if code_only else "config" if config_only else "full"
     target_url = url or settings.public_base_url
     try:
@@ -132,3 +161,84 @@ def rollback_command(
     )
     if not outcome.ok:
         sys.exit(1)
+
+
+deploy_app = typer.Typer(
+    help="Zero-downtime deploys: the new release in the idle slot, checked, then one nginx reload.",
+    invoke_without_command=True,
+)
+
+
+@deploy_app.callback()
+def deploy_command(
+    ctx: typer.Context,
+    to: Annotated[str | None, typer.Option("--to", help="the release tag to deploy, e.g. v1.4.2")] = None,
+    canary: Annotated[
+        int | None, typer.Option("--canary", help="send PCT % to the new slot first, then 50, then 100")
+    ] = None,
+    canary_window: Annotated[
+        float | None, typer.Option("--canary-window", help="seconds each canary step is watched")
+    ] = None,
+    with_downtime: Annotated[
+        bool,
+        typer.Option(
+            "--with-downtime",
+            help="stop, migrate, start: for migrations the running release cannot live with",
+        ),
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the plan and change nothing")] = False,
+) -> None:
+    """Deploy a release tag beside the running one; `deploy status` shows the slots."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if to is None:
+        raise typer.BadParameter("--to is required (or use `alojamientos deploy status`)", param_hint="--to")
+    from alojamientos.ops.deploy import DeployError, deploy, last_runs, stakeholder_message
+
+    settings = configured()
+    if canary_window is not None and canary_window <= 0:
+        raise typer.BadParameter("must be more than 0 seconds", param_hint="--canary-window")
+    try:
+        outcome = deploy(
+            settings,
+            to,
+            canary=canary,
+            window=canary_window,
+            with_downtime=with_downtime,
+            dry_run=dry_run,
+            out=typer.echo,
+        )
+    except DeployError as exc:
+        message = str(exc)
+        prefixed = message.startswith(("refused:", "canary rolled back:"))
+        typer.echo(message if prefixed else f"error: deploy failed: {message}", err=True)
+        raise typer.Exit(exc.code) from None
+    if not dry_run and (runs := last_runs(settings, 1)):
+        typer.echo("")
+        typer.echo(stakeholder_message(runs[0], runs[0]["started_at"]))
+    typer.echo(outcome)
+
+
+@deploy_app.command("status")
+def deploy_status_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Which slot runs which release, nginx's weights, and the last deploy's steps."""
+    import json
+
+    from alojamientos.ops.deploy import status
+
+    report = status(configured())
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"active: {report['active'] or 'none'}   upstream file: {report['upstream'] or 'unset'}")
+    for slot, info in report["slots"].items():
+        pids = ", ".join(f"{k} {v or '-'}" for k, v in info["pids"].items())
+        weight = info["weight"] if info["weight"] is not None else "-"
+        typer.echo(
+            f"  {slot:<6} {info['version'] or '-':<10} {info['role']:<8} port {info['port']}"
+            f"  weight {weight}  {pids}"
+        )
+    for run in report["last"]:
+        typer.echo(f"last: {run['kind']} {run['version']} {run['status']} at {run['started_at']}")
+        for step in run["steps"]:
+            typer.echo(f"  {'✓' if step['ok'] else '✗'} {step['step']}: {step['detail']}")

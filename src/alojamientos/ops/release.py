@@ -14,7 +14,7 @@ from alojamientos.migrations import alembic_config
 
 VERSIONS = "src/alojamientos/migrations/versions"
 _REVISION = re.compile(r"^revision(?::\s*str)?\s*=\s*['\"]([^'\"]+)['\"]", re.M)
-_DOWN = re.compile(r"^down_revision(?::[^=]+)?=\s*(?:['\"]([^'\"]+)['\"]|None)", re.M)
+_DOWN = re.compile(r"^down_revision\s*(?::[^=]+)?=\s*(?:['\"]([^'\"]+)['\"]|None)", re.M)
 TAG = re.compile(r"^v\d+\.\d+\.\d+$")
 
 

@@ -310,3 +310,87 @@ def messages(plan: Plan, outcome: Outcome, *, severity: str, reason: str) -> str
             *(f"  {c.line()}" for c in outcome.checks),
         ]
     )
+
+
+def slot_rollback(
+    settings: Settings,
+    target: str,
+    *,
+    full: bool,
+    dry_run: bool,
+    accept_risk: bool,
+    severity: str,
+    reason: str,
+    out: Out,
+    backup: Callable[[], str],
+) -> None:
+    """Rollback once `alojamientos deploy` runs the slots (ops/deploy.py).
+
+    While a slot still runs `target`: one upstream rewrite and one nginx reload, no checkout, no build,
+    no restart; the database stays where it is (deploy refused any migration the previous release
+    cannot live with). With `--full`, or when that slot is gone: the database downgraded to `target`'s
+    head with the newest slot's code, both slots stopped, `target` started, one reload; the time the
+    service is unavailable is estimated first and measured.
+    """
+    from alojamientos.ops import deploy as slots
+
+    if not TAG.match(target):
+        raise RollbackRefused(f"--to must be a release tag like v1.2.3, not {target!r}")
+    layout = slots.Layout.of(settings)
+    state = slots.State.load(layout)
+    kept = state.slot_with(target)
+    if not full and kept and slots.running(layout, kept):
+        if dry_run:
+            out(f"Rollback plan (switch): {target} still runs in the {kept} slot")
+            out(
+                f"  1. rewrite {layout.upstream} with {kept} active,"
+                " 2. one nginx reload (no checkout, no restart)"
+            )
+            out("dry run: nothing changed")
+            return
+        started = time.perf_counter()
+        summary = slots.switch_back(settings, target, out)
+        if summary is not None:
+            out(summary)
+            out(f"rollback took {time.perf_counter() - started:.1f} s; the service never stopped")
+            return
+    if not full:
+        out(f"no running slot has {target}: full rollback (database downgrade and restart)")
+    try:
+        git(layout.repo, "rev-parse", "--verify", f"{target}^{{commit}}")
+        target_revision = tag_head_revision(layout.repo, target)
+    except ReleaseError as exc:
+        raise RollbackRefused(str(exc)) from None
+    reverts = slots.full_plan_reverts(settings, target_revision)
+    estimate = slots.estimate_unavailable(settings, len(reverts))
+    current = state.slots[state.active].version if state.active else "unknown"
+    out(f"Rollback plan (full): {current} → {target}")
+    out(f"  database revision: {slots.current_revision(settings)} → {target_revision}")
+    for revision, irreversible, doc in reverts:
+        out(f"  revert {revision}{' (IRREVERSIBLE)' if irreversible else ''}: {doc}")
+    steps = [
+        "safety backup",
+        "stop both slots",
+        "downgrade the database",
+        f"start {target}",
+        "one nginx reload",
+        "verify",
+    ]
+    out("\n".join(f"  {n}. {s}" for n, s in enumerate(steps, 1)))
+    out(
+        f"  the service will be unavailable for about {estimate:.0f} s"
+        f" (from stopping the slots until {target} answers)"
+    )
+    risks = [f"migration {r} is marked irreversible ({d})" for r, irreversible, d in reverts if irreversible]
+    for risk in risks:
+        out(f"  POINT OF NO RETURN: {risk}")
+    if dry_run:
+        out("dry run: nothing changed")
+        return
+    if risks and not accept_risk:
+        raise RollbackRefused("points of no return (pass --accept-risk to go ahead): " + "; ".join(risks))
+    summary, unavailable = slots.full_rollback(
+        settings, target, target_revision, severity=severity, reason=reason, backup=backup, out=out
+    )
+    out(summary)
+    out(f"the service was unavailable for {unavailable:.1f} s (estimated {estimate:.0f} s)")
