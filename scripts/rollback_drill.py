@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -110,13 +111,14 @@ class Edge:
         self.url = f"https://127.0.0.1:{self.https_port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def args(self) -> list[str]:
+    def args(self, directives: str = "") -> list[str]:
+        # One -g only: nginx keeps the last one it is given.
         return [nginx_binary(), "-p", f"{self.prefix}/", "-c", str(self.conf / "nginx.conf"),
-                "-e", "stderr", "-g", f"pid {self.prefix}/nginx.pid;"]  # fmt: skip
+                "-e", "stderr", "-g", f"pid {self.prefix}/nginx.pid;{directives}"]  # fmt: skip
 
     @property
     def reload_command(self) -> str:
-        return " ".join([*self.args(), "-s", "reload"])
+        return shlex.join([*self.args(), "-s", "reload"])
 
     def render(self, first_port: int) -> None:
         """The container's /etc/nginx layout, as tests/ops/test_deploy.py lays it out, plus the upstream file."""
@@ -140,7 +142,9 @@ class Edge:
         )
         # The upstream lives in its own file that deploy rewrites (deploy/nginx/alojamientos-upstream.conf);
         # a template that still has the block inline gets the same include.
-        text = re.sub(r"upstream alojamientos_app \{.*?\n\}", f"include {self.upstream.name};", text, flags=re.S)
+        text = re.sub(
+            r"^upstream alojamientos_app \{.*?^\}", f"include {self.upstream.name};", text, flags=re.S | re.M
+        )
         assert f"include {self.upstream.name};" in text, "the nginx template no longer includes the upstream file"
         # Until the first deploy writes it: the first slot's port, not answering yet.
         self.upstream.write_text(f"upstream alojamientos_app {{\n    server 127.0.0.1:{first_port};\n}}\n")
@@ -148,7 +152,7 @@ class Edge:
 
     def start(self) -> str:
         log = (self.prefix / "nginx.log").open("wb")
-        self.proc = subprocess.Popen([*self.args(), "-g", "daemon off;"], stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.args(" daemon off;"), stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while True:
             try:
