@@ -53,7 +53,8 @@ PY = sys.executable
 PASSWORD = "drill-operator-password"
 OPERATOR = "drill@example.com"
 APP_SECRET = "drill-whatsapp-app-secret"
-RATE = float(os.environ.get("DRILL_RATE", "22"))  # requests/s: M >= 1,000 within the zero-downtime phases
+RATE = float(os.environ.get("DRILL_RATE", "22"))  # requests/s, steady; the issue asks for at least 20
+MEASURED = int(os.environ.get("DRILL_MEASURED", "1000"))  # requests the zero-downtime phases must add up to (the last steady phase waits for them)  # requests/s: M >= 1,000 within the zero-downtime phases
 NGINX_DIR = ROOT / "deploy/nginx"
 BROKEN = """
 
@@ -192,9 +193,11 @@ class Drill:
             self.load.set_phase(name)
         started = time.perf_counter()
         print(f"… {name}", flush=True)
-        detail = step()
-        elapsed = time.perf_counter() - started
-        self.phases.append((name, elapsed, bool(zero_downtime)))
+        try:
+            detail = step()
+        finally:  # a phase that fails is still reported, with what the load saw during it
+            elapsed = time.perf_counter() - started
+            self.phases.append((name, elapsed, bool(zero_downtime)))
         print(f"✓ {name} ({elapsed:.1f} s){': ' + detail if detail else ''}", flush=True)
 
     # -- releases ------------------------------------------------------------------------------------
@@ -316,8 +319,11 @@ def downgrade() -> None:
                 f"drill: alojamientos deploy {' '.join(args)} exited {result.returncode}, expected {expect}:\n"
                 f"{result.stdout[-3000:]}\n{result.stderr[-2000:]}"
             )
-        if expect:
-            return result.stderr.strip().splitlines()[-1]
+        if expect == 3:  # the canary rolled back: it must have been for the breakage, not anything else
+            why = result.stderr.strip().splitlines()[-1]
+            if "5xx" not in why:
+                raise SystemExit(f"drill: the canary rolled back, but not for its 5xx: {why}")
+            return why
         return result.stdout.strip().splitlines()[-1]
 
     def rollback(self, *args: str) -> str:
@@ -397,6 +403,18 @@ def downgrade() -> None:
         self.load = Load(target, rate=RATE)
         self.load.start()
         return f"{RATE:g} requests/s through nginx: webhooks, availability, holds, panel pages"
+
+    def until_measured(self, at_least: int, *, minimum: float = 2, cap: float = 30) -> str:
+        """Keeps watching v1.0.0 under load until the zero-downtime phases have `at_least` requests."""
+        assert self.load is not None
+        started = time.monotonic()
+        zero = {name for name, _, zero_downtime in self.phases if zero_downtime} | {self.load.phase}
+        while time.monotonic() - started < cap:
+            measured = sum(c.sent for name, c in self.load.counts().items() if name in zero)
+            if measured >= at_least and time.monotonic() - started >= minimum:
+                break
+            time.sleep(0.25)
+        return f"; {measured} requests measured in zero-downtime phases so far"
 
     def steady(self, seconds: float) -> str:
         time.sleep(seconds)
@@ -569,7 +587,7 @@ def main() -> int:
         drill.phase("blue-green deploy v1.1.0", lambda: drill.deploy("--to", "v1.1.0"), **zero)
         drill.phase("breakage detected (availability 5xx)", drill.breakage_detected, **zero)
         drill.phase("rollback --to v1.0.0 (traffic switch)", drill.rollback, **zero)
-        drill.phase("steady on v1.0.0 again", lambda: drill.serving("1.0.0") + drill.steady(2), **zero)
+        drill.phase("steady on v1.0.0 again", lambda: drill.serving("1.0.0") + drill.until_measured(MEASURED), **zero)
         # Downtime allowed, and measured: the database goes back too.
         drill.phase("full rollback --to v1.0.0 --full (downgrade)", lambda: drill.rollback("--full"))
         drill.phase(

@@ -325,7 +325,7 @@ def stop(layout: Layout, slot: str) -> str:
         time.sleep(0.1)
     for name in alive:
         if (survivor := _pid(layout, slot, name)) is not None:
-            log.warning("deploy.slot_killed", extra={"slot": slot, "process": name})
+            log.warning("deploy.slot_killed", extra={"slot": slot, "slot_process": name})
             os.kill(survivor, signal.SIGKILL)
         (layout.dir(slot) / f"{name}.pid").unlink(missing_ok=True)
     return f"detenidos {', '.join(f'{n} {p}' for n, p in alive.items())}" if alive else "no estaba corriendo"
