@@ -95,7 +95,9 @@ class Load:
         self.results: list[Result] = []
         self.holds: list[str] = []  # codes of holds that were created
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), name="drill-load", daemon=True)
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self._run()), name="drill-load", daemon=True
+        )
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._run_id = f"{int(time.time() * 1000) % 10**9:09d}"
@@ -233,7 +235,10 @@ class Load:
         return await client.post(
             "/api/v1/webhooks/whatsapp",
             content=body,
-            headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(self.target.app_secret, body)},
+            headers={
+                "Content-Type": "application/json",
+                "X-Hub-Signature-256": sign(self.target.app_secret, body),
+            },
         )
 
     async def _availability(self, client: httpx.AsyncClient, n: int) -> httpx.Response:

@@ -54,7 +54,9 @@ PASSWORD = "drill-operator-password"
 OPERATOR = "drill@example.com"
 APP_SECRET = "drill-whatsapp-app-secret"
 RATE = float(os.environ.get("DRILL_RATE", "22"))  # requests/s, steady; the issue asks for at least 20
-MEASURED = int(os.environ.get("DRILL_MEASURED", "1000"))  # requests the zero-downtime phases must add up to (the last steady phase waits for them)  # requests/s: M >= 1,000 within the zero-downtime phases
+MEASURED = int(
+    os.environ.get("DRILL_MEASURED", "1000")
+)  # requests the zero-downtime phases must add up to (the last steady phase waits for them)  # requests/s: M >= 1,000 within the zero-downtime phases
 NGINX_DIR = ROOT / "deploy/nginx"
 BROKEN = """
 
@@ -139,14 +141,18 @@ class Edge:
             "NGINX_TLS_KEY": str(key),
         }
         text = re.sub(
-            r"\$\{(NGINX_[A-Z_]+)\}", lambda m: values[m.group(1)], (NGINX_DIR / "alojamientos.conf").read_text()
+            r"\$\{(NGINX_[A-Z_]+)\}",
+            lambda m: values[m.group(1)],
+            (NGINX_DIR / "alojamientos.conf").read_text(),
         )
         # The upstream lives in its own file that deploy rewrites (deploy/nginx/alojamientos-upstream.conf);
         # a template that still has the block inline gets the same include.
         text = re.sub(
             r"^upstream alojamientos_app \{.*?^\}", f"include {self.upstream.name};", text, flags=re.S | re.M
         )
-        assert f"include {self.upstream.name};" in text, "the nginx template no longer includes the upstream file"
+        assert f"include {self.upstream.name};" in text, (
+            "the nginx template no longer includes the upstream file"
+        )
         # Until the first deploy writes it: the first slot's port, not answering yet.
         self.upstream.write_text(f"upstream alojamientos_app {{\n    server 127.0.0.1:{first_port};\n}}\n")
         (self.conf / "conf.d/alojamientos.conf").write_text(text)
@@ -166,7 +172,10 @@ class Edge:
 
     def log_tail(self, lines: int = 30) -> str:
         text = (self.prefix / "nginx.log").read_text(errors="replace")
-        return "\n".join(line for line in text.splitlines() if "[" in line and "] " in line)[-4000:] or text[-2000:]
+        return (
+            "\n".join(line for line in text.splitlines() if "[" in line and "] " in line)[-4000:]
+            or text[-2000:]
+        )
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -235,7 +244,9 @@ def downgrade() -> None:
             marker, marker + "    _broken: Annotated[None, Depends(_deliberately_broken)],\n", 1
         )
         if "Depends" not in source.split("router = APIRouter(")[0].split("def _deliberately_broken")[0]:
-            source = source.replace("from fastapi import APIRouter,", "from fastapi import APIRouter, Depends,", 1)
+            source = source.replace(
+                "from fastapi import APIRouter,", "from fastapi import APIRouter, Depends,", 1
+            )
         api.write_text(source)
         run(*git, "add", "-A", env=env)
         run(*git, "commit", "-q", "-m", "release 1.1.0 (availability broken on purpose)", env=env)
@@ -335,7 +346,9 @@ def downgrade() -> None:
         if result.returncode != 0:
             raise SystemExit(f"drill: rollback failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
         lines = result.stdout.strip().splitlines()
-        return "; ".join(line for line in lines if line.startswith(("rolled back", "the service", "full rollback")))
+        return "; ".join(
+            line for line in lines if line.startswith(("rolled back", "the service", "full rollback"))
+        )
 
     def transcript(self, what: str, result: subprocess.CompletedProcess[str]) -> None:
         """Every command's output goes to the drill's log (printed when DRILL_VERBOSE is set)."""
@@ -430,8 +443,10 @@ def downgrade() -> None:
     # -- checks --------------------------------------------------------------------------------------
 
     def verify(self, url: str, *, expect_ok: bool) -> str:
-        result = self.cli("verify", url, "--insecure", check=False) if url.startswith("https") else self.cli(
-            "verify", url, check=False
+        result = (
+            self.cli("verify", url, "--insecure", check=False)
+            if url.startswith("https")
+            else self.cli("verify", url, check=False)
         )
         ok = result.returncode == 0
         if ok != expect_ok:
@@ -513,7 +528,9 @@ def downgrade() -> None:
         while (errors := self.availability_5xx(url)) == 0 and time.monotonic() < deadline:
             time.sleep(0.25)
         if errors == 0:
-            raise SystemExit(f"drill: {version} in {active} answered no availability 5xx in 20 s: nothing to detect")
+            raise SystemExit(
+                f"drill: {version} in {active} answered no availability 5xx in 20 s: nothing to detect"
+            )
         return f"{version} ({active} slot) answered {errors} availability queries with 5xx; nginx retried them on the backup"
 
     # -- teardown ------------------------------------------------------------------------------------
@@ -555,9 +572,13 @@ def report(drill: Drill, total: float) -> int:
             line += "  " + ", ".join(f"{k} ×{v}" for k, v in count.failures.most_common(4))
         print(line)
     print(f"  {'total':<44} {total:6.1f} s")
-    print("  latency through nginx: " + "; ".join(
-        f"{kind} {n} p50 {p50:.0f} ms p95 {p95:.0f} ms" for kind, (n, p50, p95) in drill.load.latencies().items()
-    ))
+    print(
+        "  latency through nginx: "
+        + "; ".join(
+            f"{kind} {n} p50 {p50:.0f} ms p95 {p95:.0f} ms"
+            for kind, (n, p50, p95) in drill.load.latencies().items()
+        )
+    )
     print(f"failed requests during zero-downtime phases: {zd_failed} of {zd_sent}")
     return zd_failed
 
@@ -587,7 +608,9 @@ def main() -> int:
         drill.phase("blue-green deploy v1.1.0", lambda: drill.deploy("--to", "v1.1.0"), **zero)
         drill.phase("breakage detected (availability 5xx)", drill.breakage_detected, **zero)
         drill.phase("rollback --to v1.0.0 (traffic switch)", drill.rollback, **zero)
-        drill.phase("steady on v1.0.0 again", lambda: drill.serving("1.0.0") + drill.until_measured(MEASURED), **zero)
+        drill.phase(
+            "steady on v1.0.0 again", lambda: drill.serving("1.0.0") + drill.until_measured(MEASURED), **zero
+        )
         # Downtime allowed, and measured: the database goes back too.
         drill.phase("full rollback --to v1.0.0 --full (downgrade)", lambda: drill.rollback("--full"))
         drill.phase(
