@@ -20,7 +20,6 @@ zero-downtime phases.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
@@ -34,7 +33,6 @@ import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psycopg
@@ -221,8 +219,8 @@ class Drill:
 import sqlalchemy as sa
 from alembic import op
 
-revision = "9001_drill_extra"
-down_revision = "{head}"
+revision: str = "9001_drill_extra"
+down_revision: str | None = "{head}"
 branch_labels = None
 depends_on = None
 irreversible = False
@@ -357,9 +355,6 @@ def downgrade() -> None:
             log.write(text)
         if os.environ.get("DRILL_VERBOSE"):
             print(text, flush=True)
-
-    def slot_status(self) -> dict[str, Any]:
-        return json.loads(self.cli("deploy", "status", "--json").stdout)
 
     def serving(self, version: str) -> str:
         """The version nginx serves, asked through nginx."""
@@ -516,22 +511,33 @@ def downgrade() -> None:
             f" {len(ids)} e-mails, none twice; database at {revision}"
         )
 
-    # -- teardown ------------------------------------------------------------------------------------
-
     def breakage_detected(self) -> str:
-        """The live release's own 5xx on the path the load uses and `verify` does not (availability)."""
-        status = self.slot_status()
-        active = status["active"]
-        version = status["slots"][active]["version"]
-        url = f"http://127.0.0.1:{status['slots'][active]['port']}"
+        """The live release's own 5xx on the path the load uses and `verify` does not (availability),
+        read on its slot's port (the slot answering as 1.1.0), as the canary's watch reads it."""
+        slot, url = next(
+            (
+                (slot, f"http://127.0.0.1:{port}")
+                for slot, port in self.ports.items()
+                if self.version_at(port) == "1.1.0"
+            ),
+            (None, ""),
+        )
+        if slot is None:
+            raise SystemExit("drill: no slot answers as 1.1.0 after the blue-green deploy")
         deadline = time.monotonic() + 20
         while (errors := self.availability_5xx(url)) == 0 and time.monotonic() < deadline:
             time.sleep(0.25)
         if errors == 0:
-            raise SystemExit(
-                f"drill: {version} in {active} answered no availability 5xx in 20 s: nothing to detect"
-            )
-        return f"{version} ({active} slot) answered {errors} availability queries with 5xx; nginx retried them on the backup"
+            raise SystemExit(f"drill: 1.1.0 ({slot} slot) answered no availability query with 5xx in 20 s")
+        return f"v1.1.0 ({slot} slot) answered {errors} availability queries with 5xx; nginx retried them on the backup"
+
+    @staticmethod
+    def version_at(port: int) -> str | None:
+        try:
+            version = httpx.get(f"http://127.0.0.1:{port}/api/v1/healthz", timeout=5).json().get("version")
+        except (httpx.HTTPError, ValueError):
+            return None
+        return str(version) if version else None
 
     # -- teardown ------------------------------------------------------------------------------------
 
