@@ -32,7 +32,8 @@ lint: install
 	.venv/bin/ruff format --check src tests bench scripts
 	.venv/bin/mypy src
 
-## The rollback plan rehearsed end to end (deploy, break, verify, roll back, verify, nothing lost)
+## Deploys and rollbacks rehearsed under a steady load through nginx (>= 20 requests/s): canary, blue-green,
+## switch back, full rollback; per-phase failures and `failed requests during zero-downtime phases: N of M`
 rollback-drill: install
 	.venv/bin/python scripts/rollback_drill.py
 

@@ -325,7 +325,7 @@ def stop(layout: Layout, slot: str) -> str:
         time.sleep(0.1)
     for name in alive:
         if (survivor := _pid(layout, slot, name)) is not None:
-            log.warning("deploy.slot_killed", extra={"slot": slot, "process": name})
+            log.warning("deploy.slot_killed", extra={"slot": slot, "slot_process": name})
             os.kill(survivor, signal.SIGKILL)
         (layout.dir(slot) / f"{name}.pid").unlink(missing_ok=True)
     return f"detenidos {', '.join(f'{n} {p}' for n, p in alive.items())}" if alive else "no estaba corriendo"
@@ -759,12 +759,29 @@ def _reverts(repo: Path, tag: str, current: str | None, target: str | None) -> l
     return steps
 
 
+def newest_slot(settings: Settings, layout: Layout, state: State) -> str | None:
+    """The slot whose release has the database's current revision as its head: its code knows the newer
+    migrations and can downgrade them. After `rollback --to` switched traffic back, that is the backup
+    slot, not the active one. The active slot when no slot matches."""
+    current = current_revision(settings)
+    for slot in SLOTS:
+        version = state.slots[slot].version
+        if (
+            version
+            and (layout.dir(slot) / ".venv").exists()
+            and tag_head_revision(layout.repo, version) == current
+        ):
+            return slot
+    return state.active
+
+
 def full_plan_reverts(settings: Settings, target_revision: str | None) -> list[tuple[str, bool, str]]:
-    """What a full rollback reverts, read with the newest running slot's release (it knows the newer
+    """What a full rollback reverts, read with the newest slot's release (it knows the newer
     migrations; the code running this command may not)."""
     layout = Layout.of(settings)
     state = State.load(layout)
-    newest = state.slots[state.active].version if state.active else None
+    slot = newest_slot(settings, layout, state)
+    newest = state.slots[slot].version if slot else None
     if newest is None:
         return []
     return _reverts(layout.repo, newest, current_revision(settings), target_revision)
@@ -794,7 +811,7 @@ def full_rollback(
     layout.require_nginx()
     with locked(layout):
         state = State.load(layout)
-        newest = state.active
+        newest = newest_slot(settings, layout, state)
         if newest is None:
             raise DeployError("no slot is active: nothing to roll back through the slots")
         journal = Journal(settings, "rollback-full", tag, state.slots[newest].version, out)
