@@ -9,7 +9,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, ColumnExpressionArgument, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -221,8 +221,7 @@ class PricingService:
         return policy
 
     async def stay_limits(self, session: AsyncSession) -> StayLimits:
-        policy = await self.settings(session)
-        return StayLimits(max_nights=policy.max_nights, horizon_days=policy.booking_horizon_days)
+        return PricingFacts(await self.settings(session), ()).stay_limits
 
     async def update_stay_limits(
         self, session: AsyncSession, *, max_nights: int, booking_horizon_days: int
@@ -304,13 +303,15 @@ class PricingService:
         await session.flush()
 
     async def settings(self, session: AsyncSession) -> PriceSettings:
+        """The operator's settings (one row), read once per session: the session keeps the row, so the
+        identity map answers the next call without a query (and an edit made here is seen at once)."""
         row = await session.get(PriceSettings, 1)
         if row is None:  # the migration creates it; recreate with defaults if someone deleted it
             row = PriceSettings(id=1)
             session.add(row)
             await session.flush()
             await session.refresh(row)
-        return row
+        return keep_settings(session, row)
 
     async def timezone(self, session: AsyncSession) -> ZoneInfo:
         return ZoneInfo((await self.settings(session)).timezone)
@@ -320,19 +321,60 @@ class PricingService:
     ) -> PricingRules:
         """The rules that apply to one unit for nights in `within` (half-open)."""
         policy = await self.settings(session)
-        start, end = within
         seasons = await session.scalars(
-            select(Season).where(
-                or_(Season.accommodation_id.is_(None), Season.accommodation_id == accommodation_id),
-                or_(Season.yearly, and_(Season.start_date < end, Season.end_date > start)),
-            )
+            select(Season).where(season_applies(accommodation_id, within)).order_by(Season.id)
         )
+        return PricingFacts(policy, tuple(seasons)).rules_for(accommodation_id)
+
+
+_SETTINGS_KEPT = "alojamientos.price_settings"
+
+
+def keep_settings(session: AsyncSession, row: PriceSettings) -> PriceSettings:
+    """Hold a strong reference for the session's life (its identity map only holds weak ones)."""
+    session.sync_session.info[_SETTINGS_KEPT] = row
+    return row
+
+
+def season_applies(
+    accommodation_id: ColumnExpressionArgument[int] | int, within: tuple[date, date]
+) -> ColumnElement[bool]:
+    """Seasons that can price a night in `within` (half-open) of the unit `accommodation_id`: the
+    complex's and the unit's own, dated ones overlapping the range and every yearly one."""
+    start, end = within
+    return and_(
+        or_(Season.accommodation_id.is_(None), Season.accommodation_id == accommodation_id),
+        or_(Season.yearly, and_(Season.start_date < end, Season.end_date > start)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PricingFacts:
+    """The operator's settings and the seasons that may price a range: all a quote reads from the
+    database, loaded together (see `reservations.quotes.load`) and applied here without queries."""
+
+    policy: PriceSettings
+    seasons: tuple[Season, ...]
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.policy.timezone)
+
+    @property
+    def stay_limits(self) -> StayLimits:
+        return StayLimits(max_nights=self.policy.max_nights, horizon_days=self.policy.booking_horizon_days)
+
+    def rules_for(self, accommodation_id: int) -> PricingRules:
+        """The rules for one unit: the complex's seasons and that unit's own."""
+        policy = self.policy
         return PricingRules(
             weekend_multiplier=policy.weekend_multiplier,
             extra_guest_fee=policy.extra_guest_fee,
             deposit_percent=policy.deposit_percent,
             default_min_nights=policy.default_min_nights,
-            seasons=tuple(season_rule(s) for s in seasons),
+            seasons=tuple(
+                season_rule(s) for s in self.seasons if s.accommodation_id in (None, accommodation_id)
+            ),
             long_weekend_min_nights=long_weekend_minimum(policy),
         )
 

@@ -167,7 +167,7 @@ async def create_reservation(
         ),
         actor=_actor(operator),
     )
-    return await repository.get(session, created.code)
+    return created  # with its creation event: nothing to read again
 
 
 def _agreed(body: AgreedPriceIn | None) -> AgreedPrice | None:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from psycopg import errors as pg_errors
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Executable, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from alojamientos.kit.clock import utc_now
+from alojamientos.observability.transitions import count_transition
+from alojamientos.pricing.models import PriceSettings
 from alojamientos.pricing.service import pricing
 from alojamientos.reservations import events, quotes, repository
 from alojamientos.reservations.codes import new_code
@@ -22,7 +25,9 @@ from alojamientos.reservations.errors import (
     InvalidOverride,
 )
 from alojamientos.reservations.models import (
+    Accommodation,
     Reservation,
+    ReservationEvent,
     ReservationSource,
     ReservationStatus,
 )
@@ -36,50 +41,59 @@ async def hold(session: AsyncSession, stay: NewStay, *, actor: str) -> Reservati
 
     From the panel or the API (`source` admin) the stay may carry an agreed `price` and an
     `override_reason` to book past the stay rules; both are in the creation event's data.
+    Returns the reservation with its one event loaded (`events`). Two statements: one read (the unit,
+    the settings and the seasons) and one write (the row, its event, the notify job and the wake-up),
+    the write last because the exclusion check may wait for a competing transaction.
+    Errors: InvalidOverride, AccommodationNotFound (404), AccommodationInactive and the stay limits and
+    rules (422, `quotes.bookable`), DatesUnavailable (409, naming the stay in the way).
     """
     if stay.source is not ReservationSource.admin and (stay.override_reason or stay.price):
         raise InvalidOverride("only an operator can agree a price or book past a rule")
-    unit = await repository.accommodation(session, stay.accommodation_id)
+    known, found = await quotes.facts_and_units(
+        session,
+        select(Accommodation).where(Accommodation.id == stay.accommodation_id),
+        (stay.check_in, stay.check_out),
+    )
+    if not found:
+        raise repository.no_unit(stay.accommodation_id)
+    unit = found[0]
     if not unit.active:
         raise AccommodationInactive(f"{unit.name} is not taking bookings")
-    stay_quote, override = await quotes.bookable_quote(
-        session, unit, stay.check_in, stay.check_out, stay.guests, override_reason=stay.override_reason
+    stay_quote, override = quotes.bookable(
+        known, unit, stay.check_in, stay.check_out, stay.guests, override_reason=stay.override_reason
     )
     price = Price.of(stay_quote, stay.price)
-    now = utc_now()
     expires_at = None
     if stay.status is ReservationStatus.pre_reserved:
-        expires_at = now + await hold_window(session, stay.payment_method)
-
-    def build(code: str) -> Reservation:
-        return Reservation(
-            code=code,
-            accommodation_id=unit.id,
-            check_in=stay.check_in,
-            check_out=stay.check_out,
-            guests=stay.guests,
-            guest_name=stay.guest_name,
-            guest_phone=stay.guest_phone,
-            guest_email=stay.guest_email,
-            status=stay.status.value,
-            source=stay.source.value,
-            total_amount=price.total,
-            deposit_amount=price.deposit,
-            list_amount=price.list_amount,
-            price_reason=price.reason,
-            paid_amount=Decimal("0.00"),
-            expires_at=expires_at,
-            notes=stay.notes,
-            payment_method=stay.payment_method if expires_at else None,
-        )
-
-    reservation = await _insert(session, build, stay.accommodation_id, stay.check_in, stay.check_out)
+        expires_at = utc_now() + window(known.policy, stay.payment_method)
     data: dict[str, Any] = {"payment_method": stay.payment_method} if expires_at else {}
     if price.reason is not None:
         data["agreed_price"] = _price_facts(price)
     if override is not None:
         data["override"] = override
-    await events.record_event(session, reservation, None, stay.status.value, actor=actor, data=data)
+    reservation = await _insert(
+        session,
+        {
+            "accommodation_id": unit.id,
+            "check_in": stay.check_in,
+            "check_out": stay.check_out,
+            "guests": stay.guests,
+            "guest_name": stay.guest_name,
+            "guest_phone": stay.guest_phone,
+            "guest_email": stay.guest_email,
+            "status": stay.status.value,
+            "source": stay.source.value,
+            "total_amount": price.total,
+            "deposit_amount": price.deposit,
+            "list_amount": price.list_amount,
+            "price_reason": price.reason,
+            "expires_at": expires_at,
+            "notes": stay.notes,
+            "payment_method": stay.payment_method if expires_at else None,
+        },
+        actor=actor,
+        data=data,
+    )
     log.info(
         "reservation.created",
         extra={"code": reservation.code, "status": reservation.status, "source": stay.source},
@@ -92,30 +106,21 @@ async def block(session: AsyncSession, new: NewBlock, *, actor: str) -> Reservat
     unit = await repository.accommodation(session, new.accommodation_id)
     await quotes.not_in_past(session, new.check_in)
     reason = new.reason.strip() or "Bloqueo"
-
-    def build(code: str) -> Reservation:
-        return Reservation(
-            code=code,
-            accommodation_id=unit.id,
-            check_in=new.check_in,
-            check_out=new.check_out,
-            guests=1,
-            guest_name=reason[:200],
-            guest_phone=None,
-            status=ReservationStatus.confirmed.value,
-            source=ReservationSource.admin.value,
-            kind="block",
-            total_amount=Decimal("0.00"),  # as the numeric(12,2) column gives it back
-            deposit_amount=Decimal("0.00"),
-            paid_amount=Decimal("0.00"),
-        )
-
-    blocked = await _insert(session, build, unit.id, new.check_in, new.check_out)
-    await events.record_event(
+    blocked = await _insert(
         session,
-        blocked,
-        None,
-        ReservationStatus.confirmed.value,
+        {
+            "accommodation_id": unit.id,
+            "check_in": new.check_in,
+            "check_out": new.check_out,
+            "guests": 1,
+            "guest_name": reason[:200],
+            "guest_phone": None,
+            "status": ReservationStatus.confirmed.value,
+            "source": ReservationSource.admin.value,
+            "kind": "block",
+            "total_amount": Decimal("0.00"),
+            "deposit_amount": Decimal("0.00"),
+        },
         actor=actor,
         reason=reason,
         notify=False,
@@ -125,33 +130,96 @@ async def block(session: AsyncSession, new: NewBlock, *, actor: str) -> Reservat
 
 
 async def hold_window(session: AsyncSession, payment_method: str) -> timedelta:
-    policy = await pricing.settings(session)
+    return window(await pricing.settings(session), payment_method)
+
+
+def window(policy: PriceSettings, payment_method: str) -> timedelta:
+    """How long a hold waits for its deposit by `payment_method` (the operator's booking policy)."""
     if payment_method == "mercadopago":
         return timedelta(minutes=policy.hold_minutes_mercadopago)
     return timedelta(hours=policy.hold_hours_transfer)
 
 
+# Every column a new row sets (the rest take their defaults).
+_NEW_ROW = (
+    "accommodation_id",
+    "check_in",
+    "check_out",
+    "guests",
+    "guest_name",
+    "guest_phone",
+    "guest_email",
+    "status",
+    "source",
+    "kind",
+    "total_amount",
+    "deposit_amount",
+    "list_amount",
+    "price_reason",
+    "expires_at",
+    "notes",
+    "payment_method",
+)
+_ROW_DEFAULTS: dict[str, Any] = {
+    "guest_email": None,
+    "kind": "stay",
+    "list_amount": None,
+    "price_reason": None,
+    "expires_at": None,
+    "notes": "",
+    "payment_method": None,
+}
+
+
+@cache
+def _written(notify: bool) -> Executable:
+    """The row under a fresh code, its creation event and (`notify`) its job and wake-up: built once,
+    every value bound at execution (`new_<column>`, `new_code`, `events.event_params`)."""
+    columns = Reservation.__table__.c
+    new = (
+        pg_insert(Reservation)
+        .values({name: bindparam(f"new_{name}", type_=columns[name].type) for name in ("code", *_NEW_ROW)})
+        .on_conflict_do_nothing()
+        .returning(*columns)
+        .cte("new")
+    )
+    event, woken = events.chained(new, from_status=None, notify=notify)
+    written = select(new, event, woken).join_from(new, event, event.c.reservation_id == new.c.id)
+    return select(Reservation, ReservationEvent).from_statement(written)
+
+
 async def _insert(
     session: AsyncSession,
-    build: Callable[[str], Reservation],
-    accommodation_id: int,
-    check_in: date,
-    check_out: date,
+    values: dict[str, Any],
+    *,
+    actor: str,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+    notify: bool = True,
 ) -> Reservation:
-    """Insert the row `build(code)` makes; the exclusion constraint decides overlaps."""
+    """Insert the row `values` describe under a fresh code, with its creation event (and, `notify`,
+    its job), in one statement; DatesUnavailable (409) when an occupying stay shares a night.
+
+    `ON CONFLICT DO NOTHING` (no target) covers both the exclusion constraint and the unique code, so
+    a refusal leaves the transaction usable (no savepoint): when no row comes back we look for the stay
+    in the way (committed: the check waited for it); none means the code was taken, so draw another.
+    """
+    row_values = {**_ROW_DEFAULTS, **values}
+    params = {f"new_{name}": row_values[name] for name in _NEW_ROW}
+    params |= events.event_params(values["status"], actor=actor, reason=reason, data=data)
     for _attempt in range(5):
-        reservation = build(new_code())
-        try:
-            async with session.begin_nested():
-                session.add(reservation)
-                await session.flush()
-        except IntegrityError as exc:
-            if isinstance(exc.orig, pg_errors.ExclusionViolation):
-                raise await dates_unavailable(session, accommodation_id, check_in, check_out) from None
-            if _violates(exc, "uq_reservations_code"):
-                continue  # a code collision: draw another
-            raise
-        return reservation
+        row = (await session.execute(_written(notify), {**params, "new_code": new_code()})).first()
+        if row is not None:
+            reservation: Reservation = row[0]
+            created: ReservationEvent = row[1]
+            set_committed_value(reservation, "events", [created])
+            count_transition(session, None, values["status"])
+            return reservation
+        unit_id, check_in, check_out = values["accommodation_id"], values["check_in"], values["check_out"]
+        other = await clash(session, unit_id, check_in, check_out)
+        if other is not None:
+            raise _unavailable(unit_id, other)
+        # Nothing in the way: the code was taken (or the stay in the way just ended). Draw again.
     raise RuntimeError("could not draw a free reservation code in 5 attempts")
 
 
@@ -179,12 +247,14 @@ async def dates_unavailable(
     *,
     besides: str | None = None,
 ) -> DatesUnavailable:
-    """Name the stay we collided with (it is committed: the constraint waited for it).
-
-    `conflict` is `{"code", "kind" ("stay" | "block"), "check_in", "check_out"}`, or None when the
-    other stay was gone by the time we looked.
-    """
+    """Name the stay we collided with (it is committed: the constraint waited for it), or None as the
+    conflict when the other stay was gone by the time we looked."""
     other = await clash(session, accommodation_id, check_in, check_out, besides=besides)
+    return _unavailable(accommodation_id, other)
+
+
+def _unavailable(accommodation_id: int, other: Reservation | None) -> DatesUnavailable:
+    """`conflict` is `{"code", "kind" ("stay" | "block"), "check_in", "check_out"}`, or None."""
     conflict = (
         {
             "code": other.code,
@@ -201,11 +271,6 @@ async def dates_unavailable(
         accommodation_id=accommodation_id,
         conflict=conflict,
     )
-
-
-def _violates(exc: IntegrityError, constraint: str) -> bool:
-    diag = getattr(exc.orig, "diag", None)
-    return getattr(diag, "constraint_name", None) == constraint
 
 
 def _price_facts(price: Price) -> dict[str, Any]:

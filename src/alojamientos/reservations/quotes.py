@@ -5,12 +5,21 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import Select, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from alojamientos.kit.clock import local_today
+from alojamientos.pricing.models import PriceSettings, Season
 from alojamientos.pricing.rules import Quote, UnitPricing
 from alojamientos.pricing.rules import quote as priced
-from alojamientos.pricing.service import argentine_holidays, pricing
+from alojamientos.pricing.service import (
+    PricingFacts,
+    argentine_holidays,
+    keep_settings,
+    pricing,
+    season_applies,
+)
 from alojamientos.reservations import repository
 from alojamientos.reservations.errors import (
     BeyondHorizon,
@@ -28,6 +37,61 @@ from alojamientos.reservations.models import (
 from alojamientos.reservations.types import MAX_REASON, UnitQuote
 
 
+async def facts(session: AsyncSession, accommodation_id: int, within: tuple[date, date]) -> PricingFacts:
+    """The settings and the unit's seasons for nights in `within`, in one statement."""
+    known, _ = await facts_and_units(
+        session, select(Accommodation).where(Accommodation.id == accommodation_id), within
+    )
+    return known
+
+
+async def facts_and_units(
+    session: AsyncSession, units: Select[Accommodation], within: tuple[date, date]
+) -> tuple[PricingFacts, list[Accommodation]]:
+    """The settings, the units `units` selects (by capacity, then id) and the seasons that may price
+    any of them for nights in `within`: everything a quote reads, in one statement."""
+    # One row per (unit, season that may price it): the settings row joined to each unit, and each
+    # unit to its seasons. Few units and seasons, so the repetition costs less than a round trip.
+    start, end = within
+    within = (start, max(start, end))  # an inverted range is refused by the stay limits, after the read
+    listed = units.order_by(None).subquery()
+    unit = aliased(Accommodation, listed)
+    query = (
+        select(PriceSettings, unit, Season)
+        .select_from(PriceSettings)
+        .outerjoin(unit, true())
+        .outerjoin(Season, season_applies(unit.id, within))
+        .where(PriceSettings.id == 1)
+        .order_by(unit.capacity, unit.id, Season.id)
+    )
+    rows = (await session.execute(query)).all()
+    if not rows:  # the settings row was deleted: recreated with defaults, then read again
+        await pricing.settings(session)
+        rows = (await session.execute(query)).all()
+    policy = keep_settings(session, rows[0][0])
+    found = list(dict.fromkeys(row[1] for row in rows if row[1] is not None))
+    seasons = tuple(dict.fromkeys(row[2] for row in rows if row[2] is not None))
+    return PricingFacts(policy, seasons), found
+
+
+def price(known: PricingFacts, unit: Accommodation, check_in: date, check_out: date, guests: int) -> Quote:
+    """The list price of a stay in `unit`; TooManyGuests (422) past its capacity."""
+    if guests > unit.capacity:
+        raise TooManyGuests(
+            f"{unit.name} takes at most {unit.capacity} guests",
+            capacity=unit.capacity,
+            guests=guests,
+        )
+    return priced(
+        check_in=check_in,
+        check_out=check_out,
+        guests=guests,
+        unit=UnitPricing(base_price=unit.base_price, base_occupancy=unit.base_occupancy),
+        rules=known.rules_for(unit.id),
+        holidays=argentine_holidays(),
+    )
+
+
 async def quote(
     session: AsyncSession,
     unit: Accommodation,
@@ -35,21 +99,7 @@ async def quote(
     check_out: date,
     guests: int,
 ) -> Quote:
-    if guests > unit.capacity:
-        raise TooManyGuests(
-            f"{unit.name} takes at most {unit.capacity} guests",
-            capacity=unit.capacity,
-            guests=guests,
-        )
-    rules = await pricing.rules_for(session, unit.id, within=(check_in, check_out))
-    return priced(
-        check_in=check_in,
-        check_out=check_out,
-        guests=guests,
-        unit=UnitPricing(base_price=unit.base_price, base_occupancy=unit.base_occupancy),
-        rules=rules,
-        holidays=argentine_holidays(),
-    )
+    return price(await facts(session, unit.id, (check_in, check_out)), unit, check_in, check_out, guests)
 
 
 def rule_refusals(stay_quote: Quote) -> list[StayRule]:
@@ -104,8 +154,22 @@ async def bookable_quote(
     Returns the quote and what to record in the timeline about the rules booked past (None when no
     rule was broken). Callers check that the actor is an operator; the reason is 1..500 characters.
     """
-    await check_bookable(session, check_in, check_out)
-    result = await quote(session, unit, check_in, check_out, guests)
+    known = await facts(session, unit.id, (check_in, check_out))
+    return bookable(known, unit, check_in, check_out, guests, override_reason=override_reason)
+
+
+def bookable(
+    known: PricingFacts,
+    unit: Accommodation,
+    check_in: date,
+    check_out: date,
+    guests: int,
+    *,
+    override_reason: str | None = None,
+) -> tuple[Quote, dict[str, Any] | None]:
+    """`bookable_quote` with the settings and seasons already read."""
+    within_limits(known, check_in, check_out)
+    result = price(known, unit, check_in, check_out, guests)
     refusals = rule_refusals(result)
     if not refusals:
         return result, None
@@ -133,13 +197,14 @@ async def availability(
 
     `besides`: a reservation being moved, whose own nights do not count as taken. `apply_rules=False`
     (the operator's panel): free units even when a stay rule refuses the stay; `rule_refusals` says why.
+    One statement reads the settings, the free units and their seasons.
     """
-    await check_bookable(session, check_in, check_out)
-    query = repository.free_units(check_in, check_out, guests, besides=besides)
-    units = (await session.scalars(query)).all()
+    free = repository.free_units(check_in, max(check_in, check_out), guests, besides=besides)
+    known, units = await facts_and_units(session, free, (check_in, check_out))
+    within_limits(known, check_in, check_out)
     offers = []
     for unit in units:
-        unit_quote = await quote(session, unit, check_in, check_out, guests)
+        unit_quote = price(known, unit, check_in, check_out, guests)
         if not apply_rules or not rule_refusals(unit_quote):
             offers.append(UnitQuote(unit, unit_quote))
     return offers
@@ -155,10 +220,15 @@ async def not_in_past(session: AsyncSession, check_in: date) -> None:
 
 
 async def check_bookable(session: AsyncSession, check_in: date, check_out: date) -> None:
+    """`within_limits` with the settings read from the session."""
+    within_limits(PricingFacts(await pricing.settings(session), ()), check_in, check_out)
+
+
+def within_limits(known: PricingFacts, check_in: date, check_out: date) -> None:
     """Raises unless the stay is within the operator's limits (`pricing.rules.StayLimits`): not past,
     not empty, at most `max_nights`, ending within the booking horizon. Cheap: nothing is priced yet."""
-    today = local_today(await pricing.timezone(session))
-    limits = await pricing.stay_limits(session)
+    today = local_today(known.timezone)
+    limits = known.stay_limits
     problem = limits.problem(check_in, check_out, today)
     if problem == "past":
         raise PastDates(

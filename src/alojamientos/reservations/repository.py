@@ -92,8 +92,12 @@ async def accommodation(session: AsyncSession, accommodation_id: int) -> Accommo
     """The unit; AccommodationNotFound (404) when there is none."""
     unit = await session.get(Accommodation, accommodation_id)
     if unit is None:
-        raise AccommodationNotFound(f"there is no unit {accommodation_id}", accommodation_id=accommodation_id)
+        raise no_unit(accommodation_id)
     return unit
+
+
+def no_unit(accommodation_id: int) -> AccommodationNotFound:
+    return AccommodationNotFound(f"there is no unit {accommodation_id}", accommodation_id=accommodation_id)
 
 
 async def get(session: AsyncSession, code: str) -> Reservation:

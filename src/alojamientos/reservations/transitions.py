@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Executable, bindparam, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.kit.clock import local_today, utc_now
+from alojamientos.observability.transitions import count_transition
 from alojamientos.pricing.service import pricing
 from alojamientos.reservations import events, holds, repository
 from alojamientos.reservations.errors import (
@@ -21,6 +23,7 @@ from alojamientos.reservations.errors import (
 from alojamientos.reservations.models import (
     OCCUPYING,
     Reservation,
+    ReservationEvent,
     ReservationStatus,
 )
 
@@ -162,28 +165,61 @@ async def transition(
     data: dict[str, Any] | None = None,
     notify: bool = True,
 ) -> Reservation:
-    """Conditional UPDATE from one of `frm`; 409 when the reservation is in another state."""
-    # Lock the row first so the UPDATE below knows the status it moved from.
-    current = await session.scalar(
-        select(Reservation.status).where(Reservation.code == code.upper()).with_for_update()
-    )
-    if current is None:
-        raise ReservationNotFound(f"there is no reservation {code}", reservation_code=code)
-    result = await session.execute(
-        update(Reservation)
-        .where(Reservation.code == code.upper(), Reservation.status.in_(frm))
-        .values(status=to.value, updated_at=utc_now(), **(values or {}))
-        .returning(Reservation.id)
-    )
-    moved = result.scalar_one_or_none()
-    if moved is None:
-        raise InvalidTransition(
-            f"reservation {code.upper()} is {current}; it cannot become {to.value}",
-            status=current,
+    """Move the reservation from one of `frm` to `to`, with its event (and, `notify`, the job that
+    tells people), in one statement; InvalidTransition (409) from another state, naming it.
+
+    The row is locked first (`FOR UPDATE` in the first CTE) so the UPDATE knows the status it moved
+    from: a competing change commits before we read it, and exactly one of two racing changes wins.
+    """
+    values = {"status": to.value, "updated_at": utc_now(), **(values or {})}
+    params = {f"set_{name}": value for name, value in values.items()}
+    params |= events.event_params(to.value, actor=actor, reason=reason, data=data)
+    statement = _moved(tuple(values), notify)
+    row = (
+        await session.execute(
+            statement, {**params, "wanted_code": code.upper(), "from_any": [status.value for status in frm]}
         )
-    reservation = await session.get_one(Reservation, moved, populate_existing=True)
-    await events.record_event(
-        session, reservation, current, to.value, actor=actor, reason=reason, data=data, notify=notify
-    )
+    ).first()
+    if row is None:
+        raise ReservationNotFound(f"there is no reservation {code}", reservation_code=code)
+    reservation: Reservation | None = row[0]
+    current: str = row[2]
+    if reservation is None:
+        raise InvalidTransition(
+            f"reservation {code.upper()} is {current}; it cannot become {to.value}", status=current
+        )
+    events.loaded_too(reservation, row[1])
+    count_transition(session, current, to.value)
     log.info(f"reservation.{to.value}", extra={"code": reservation.code, "from": current})
     return reservation
+
+
+@cache
+def _moved(columns: tuple[str, ...], notify: bool) -> Executable:
+    """The statement `transition` runs for a change that sets `columns`: built once per shape, with
+    `wanted_code`, `from_any` (a list), `set_<column>` and `events.event_params` bound at execution.
+    No parameter is named like a column: an UPDATE would take it as one more column to set."""
+    table = Reservation.__table__
+    locked = (
+        select(Reservation.id, Reservation.status)
+        .where(Reservation.code == bindparam("wanted_code"))
+        .with_for_update()
+        .cte("locked")
+    )
+    moved = (
+        update(Reservation)
+        .where(Reservation.id == locked.c.id, locked.c.status.in_(bindparam("from_any", expanding=True)))
+        .values({name: bindparam(f"set_{name}", type_=table.c[name].type) for name in columns})
+        .returning(*table.c, locked.c.status.label("from_status"))
+        .cte("moved")
+    )
+    event, woken = events.chained(moved, from_status=moved.c.from_status, notify=notify)
+    current = locked.c.status.label("current")
+    written = select(moved, event, current, woken).select_from(
+        locked.outerjoin(moved, true()).outerjoin(event, event.c.reservation_id == moved.c.id)
+    )
+    return (
+        select(Reservation, ReservationEvent, current)
+        .from_statement(written)
+        .execution_options(populate_existing=True)  # the caller may hold the row from before
+    )
