@@ -337,7 +337,8 @@ def keep_settings(session: AsyncSession, row: PriceSettings) -> PriceSettings:
 
 
 def season_applies(
-    accommodation_id: ColumnExpressionArgument[int] | int, within: tuple[date, date]
+    accommodation_id: ColumnExpressionArgument[int] | int,
+    within: tuple[date, date] | tuple[ColumnElement[date], ColumnElement[date]],
 ) -> ColumnElement[bool]:
     """Seasons that can price a night in `within` (half-open) of the unit `accommodation_id`: the
     complex's and the unit's own, dated ones overlapping the range and every yearly one."""

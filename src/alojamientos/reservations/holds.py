@@ -25,7 +25,6 @@ from alojamientos.reservations.errors import (
     InvalidOverride,
 )
 from alojamientos.reservations.models import (
-    Accommodation,
     Reservation,
     ReservationEvent,
     ReservationSource,
@@ -49,14 +48,9 @@ async def hold(session: AsyncSession, stay: NewStay, *, actor: str) -> Reservati
     """
     if stay.source is not ReservationSource.admin and (stay.override_reason or stay.price):
         raise InvalidOverride("only an operator can agree a price or book past a rule")
-    known, found = await quotes.facts_and_units(
-        session,
-        select(Accommodation).where(Accommodation.id == stay.accommodation_id),
-        (stay.check_in, stay.check_out),
-    )
-    if not found:
+    known, unit = await quotes.unit_facts(session, stay.accommodation_id, (stay.check_in, stay.check_out))
+    if unit is None:
         raise repository.no_unit(stay.accommodation_id)
-    unit = found[0]
     if not unit.active:
         raise AccommodationInactive(f"{unit.name} is not taking bookings")
     stay_quote, override = quotes.bookable(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from functools import cache
+from typing import Any, Literal
 
-from sqlalchemy import Select, select, true
+from sqlalchemy import Date, Integer, Select, String, bindparam, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -39,39 +40,73 @@ from alojamientos.reservations.types import MAX_REASON, UnitQuote
 
 async def facts(session: AsyncSession, accommodation_id: int, within: tuple[date, date]) -> PricingFacts:
     """The settings and the unit's seasons for nights in `within`, in one statement."""
-    known, _ = await facts_and_units(
-        session, select(Accommodation).where(Accommodation.id == accommodation_id), within
-    )
+    known, _ = await unit_facts(session, accommodation_id, within)
     return known
 
 
-async def facts_and_units(
-    session: AsyncSession, units: Select[Accommodation], within: tuple[date, date]
+async def unit_facts(
+    session: AsyncSession, accommodation_id: int, within: tuple[date, date]
+) -> tuple[PricingFacts, Accommodation | None]:
+    """The settings, the unit (None when there is none) and its seasons for nights in `within`."""
+    known, units = await _read(session, _reading("unit"), {"unit_id": accommodation_id}, within)
+    return known, units[0] if units else None
+
+
+async def free_facts(
+    session: AsyncSession, within: tuple[date, date], guests: int, *, besides: str | None = None
 ) -> tuple[PricingFacts, list[Accommodation]]:
-    """The settings, the units `units` selects (by capacity, then id) and the seasons that may price
-    any of them for nights in `within`: everything a quote reads, in one statement."""
-    # One row per (unit, season that may price it): the settings row joined to each unit, and each
-    # unit to its seasons. Few units and seasons, so the repetition costs less than a round trip.
-    start, end = within
-    within = (start, max(start, end))  # an inverted range is refused by the stay limits, after the read
-    listed = units.order_by(None).subquery()
-    unit = aliased(Accommodation, listed)
-    query = (
-        select(PriceSettings, unit, Season)
-        .select_from(PriceSettings)
-        .outerjoin(unit, true())
-        .outerjoin(Season, season_applies(unit.id, within))
-        .where(PriceSettings.id == 1)
-        .order_by(unit.capacity, unit.id, Season.id)
+    """The settings, the active units with room for `guests` and no occupying stay in `within`
+    (`besides`: a stay being moved, whose nights do not count), by capacity then id, and the seasons
+    that may price them: everything availability reads, in one statement."""
+    if besides is None:
+        return await _read(session, _reading("free"), {"guests": guests}, within)
+    return await _read(
+        session, _reading("free_besides"), {"guests": guests, "besides": besides.upper()}, within
     )
-    rows = (await session.execute(query)).all()
+
+
+async def _read(
+    session: AsyncSession,
+    query: Select[PriceSettings, Accommodation, Season],
+    params: dict[str, Any],
+    within: tuple[date, date],
+) -> tuple[PricingFacts, list[Accommodation]]:
+    start, end = within
+    params = {**params, "stay_start": start, "stay_end": max(start, end)}  # an inverted range is refused
+    rows = (await session.execute(query, params)).all()  # by the stay limits, after this read
     if not rows:  # the settings row was deleted: recreated with defaults, then read again
         await pricing.settings(session)
-        rows = (await session.execute(query)).all()
+        rows = (await session.execute(query, params)).all()
     policy = keep_settings(session, rows[0][0])
     found = list(dict.fromkeys(row[1] for row in rows if row[1] is not None))
     seasons = tuple(dict.fromkeys(row[2] for row in rows if row[2] is not None))
     return PricingFacts(policy, seasons), found
+
+
+@cache
+def _reading(units: Literal["unit", "free", "free_besides"]) -> Select[PriceSettings, Accommodation, Season]:
+    """Settings, units and seasons in one statement, built once per shape; bound at execution:
+    `stay_start`, `stay_end`, and `unit_id` ("unit") or `guests` (and `besides`) for free units.
+
+    One row per (unit, season that may price it): the settings row joined to each unit, and each unit
+    to its seasons. Few units and seasons, so the repetition costs less than a round trip.
+    """
+    start, end = bindparam("stay_start", type_=Date), bindparam("stay_end", type_=Date)
+    if units == "unit":
+        listed = select(Accommodation).where(Accommodation.id == bindparam("unit_id")).subquery()
+    else:
+        besides = bindparam("besides", type_=String) if units == "free_besides" else None
+        free = repository.free_units(start, end, bindparam("guests", type_=Integer), besides=besides)
+        listed = free.order_by(None).subquery()
+    unit = aliased(Accommodation, listed)
+    return (
+        select(PriceSettings, unit, Season)
+        .select_from(PriceSettings)
+        .outerjoin(unit, true())
+        .outerjoin(Season, season_applies(unit.id, (start, end)))
+        .where(PriceSettings.id == 1)
+        .order_by(unit.capacity, unit.id, Season.id)
+    )
 
 
 def price(known: PricingFacts, unit: Accommodation, check_in: date, check_out: date, guests: int) -> Quote:
@@ -199,8 +234,7 @@ async def availability(
     (the operator's panel): free units even when a stay rule refuses the stay; `rule_refusals` says why.
     One statement reads the settings, the free units and their seasons.
     """
-    free = repository.free_units(check_in, max(check_in, check_out), guests, besides=besides)
-    known, units = await facts_and_units(session, free, (check_in, check_out))
+    known, units = await free_facts(session, (check_in, check_out), guests, besides=besides)
     within_limits(known, check_in, check_out)
     offers = []
     for unit in units:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -13,21 +14,33 @@ from alojamientos.kit.queries import digits_of, folded_contains
 from alojamientos.reservations.errors import AccommodationNotFound, ReservationNotFound
 from alojamientos.reservations.models import OCCUPYING, Accommodation, Reservation
 
+Day = date | ColumnElement[date]  # a date, or a bound parameter for statements built once
 
-def overlapping(check_in: date, check_out: date, *, besides: str | None = None) -> Select[Reservation]:
+
+def overlapping(
+    check_in: Day, check_out: Day, *, besides: str | ColumnElement[str] | None = None
+) -> Select[Reservation]:
     """Occupying stays (holds, confirmed, blocks) that share a night with `[check_in, check_out)`.
 
-    `besides`: the code of a reservation being moved, whose own nights do not count as taken.
+    `besides`: the code of a reservation being moved (upper case when bound), whose own nights do not
+    count as taken.
     """
-    query = select(Reservation).where(
-        Reservation.status.in_(OCCUPYING),
-        Reservation.period.overlaps(Range(check_in, check_out, bounds="[)")),
-    )
-    return query.where(Reservation.code != besides.upper()) if besides else query
+    if isinstance(check_in, date) and isinstance(check_out, date):
+        nights: Any = Range(check_in, check_out, bounds="[)")
+    else:
+        nights = func.daterange(check_in, check_out, literal_column("'[)'"))
+    query = select(Reservation).where(Reservation.status.in_(OCCUPYING), Reservation.period.overlaps(nights))
+    if besides is None:
+        return query
+    return query.where(Reservation.code != (besides.upper() if isinstance(besides, str) else besides))
 
 
 def free_units(
-    check_in: date, check_out: date, guests: int, *, besides: str | None = None
+    check_in: Day,
+    check_out: Day,
+    guests: int | ColumnElement[int],
+    *,
+    besides: str | ColumnElement[str] | None = None,
 ) -> Select[Accommodation]:
     taken = overlapping(check_in, check_out, besides=besides).where(
         Reservation.accommodation_id == Accommodation.id
