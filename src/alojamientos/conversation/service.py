@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import cast, select, update
+from sqlalchemy import DateTime, String, cast, exists, func, literal, null, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.conversation.messages import Reply
 from alojamientos.conversation.models import BotAnswer, Conversation, ConversationMessage
 from alojamientos.errors import InvalidInput, NotFound
-from alojamientos.jobs.queue import enqueue
+from alojamientos.jobs.models import Job
+from alojamientos.jobs.queue import enqueue, wake_workers
 from alojamientos.kit.clock import utc_now
 from alojamientos.kit.inputs import key_for
 from alojamientos.notifications.alerts import raise_alert
@@ -52,6 +53,49 @@ class ConversationService:
             conversation.profile_name = profile_name
         return conversation
 
+    async def arrive(
+        self,
+        session: AsyncSession,
+        phone: str,
+        profile_name: str | None,
+        *,
+        unless_stored: str,
+        referral: dict[str, Any] | None = None,
+    ) -> Conversation | None:
+        """The guest's conversation, created on first contact, locked for this transaction and
+        stamped with the message's arrival, in one statement; None when the message `unless_stored`
+        (a wamid) is stored already.
+
+        A redelivery must not even open a conversation: after a change of number that would bring
+        back an empty thread for the old one. Two deliveries racing past that check are told apart
+        by the unique wamid when the message is inserted (`record_inbound`).
+        """
+        now = utc_now()
+        values = select(
+            literal(phone, String()).label("phone"),
+            literal(profile_name, String()).label("profile_name"),
+            literal(now, DateTime(timezone=True)).label("last_inbound_at"),
+            (literal({**referral, "received_at": now.isoformat()}, JSONB()) if referral else null()).label(
+                "referral"
+            ),
+        ).where(~exists().where(ConversationMessage.wamid == unless_stored))
+        upsert = insert(Conversation).from_select(
+            ["phone", "profile_name", "last_inbound_at", "referral"], values
+        )
+        current, new = Conversation.__table__.c, upsert.excluded
+        statement = upsert.on_conflict_do_update(
+            index_elements=[Conversation.phone],
+            set_={
+                # The name the guest shows now; the ad they came from last (kept when none).
+                "profile_name": func.coalesce(new.profile_name, current.profile_name),
+                "referral": func.coalesce(new.referral, current.referral),
+                "last_inbound_at": new.last_inbound_at,
+                "updated_at": func.now(),
+            },
+        ).returning(Conversation)
+        result = await session.execute(statement, execution_options={"populate_existing": True})
+        return result.scalar_one_or_none()
+
     async def get(self, session: AsyncSession, phone: str, *, lock: bool = False) -> Conversation:
         query = select(Conversation).where(Conversation.phone == phone)
         if lock:
@@ -70,12 +114,10 @@ class ConversationService:
         wamid: str | None = None,
         payload: dict[str, Any] | None = None,
         kind: str = "text",
-        referral: dict[str, Any] | None = None,
-    ) -> ConversationMessage | None:
-        """Stores an inbound message; None when this WhatsApp message id was already stored.
-
-        `kind` is one of `messages.KINDS`; `referral`, the ad the message came from, is kept on the
-        conversation (the latest one wins).
+        processed: bool = False,
+    ) -> int | None:
+        """Stores an inbound message and returns its id; None when this WhatsApp message id was
+        already stored. `kind` is one of `messages.KINDS`; `processed`: answered in this transaction.
         """
         statement = (
             insert(ConversationMessage)
@@ -87,17 +129,12 @@ class ConversationService:
                 body=body,
                 wamid=wamid,
                 payload=payload or {},
+                processed_at=utc_now() if processed else None,
             )
             .on_conflict_do_nothing(index_elements=[ConversationMessage.wamid])
             .returning(ConversationMessage.id)
         )
-        message_id = await session.scalar(statement)
-        if message_id is None:
-            return None
-        conversation.last_inbound_at = utc_now()
-        if referral:
-            conversation.referral = {**referral, "received_at": utc_now().isoformat()}
-        return await session.get_one(ConversationMessage, message_id)
+        return await session.scalar(statement)
 
     async def change_number(
         self, session: AsyncSession, conversation: Conversation, new_phone: str | None
@@ -199,6 +236,37 @@ class ConversationService:
                 session, WHATSAPP_SEND, {"message_id": message.id}, dedupe_key=f"wa-out:{message.id}"
             )
         return message
+
+    async def send_all(self, session: AsyncSession, conversation: Conversation, replies: list[Reply]) -> None:
+        """The bot's replies of one turn, in order, each with its WhatsApp delivery job, in one statement
+        (the rows and the jobs together, as `send` writes them one by one)."""
+        if not replies:
+            return
+        messages = (
+            insert(ConversationMessage)
+            .values([
+                {
+                    "conversation_id": conversation.id, "direction": "out", "author": "bot",
+                    "body": reply.text, "payload": reply.as_json(), "delivery_status": "queued",
+                }
+                for reply in replies
+            ])
+            .returning(ConversationMessage.id)
+            .cte("messages")
+        )  # fmt: skip
+        jobs = (
+            insert(Job)
+            .from_select(
+                ["kind", "payload", "dedupe_key"],
+                select(
+                    literal(WHATSAPP_SEND, String()),
+                    func.jsonb_build_object("message_id", messages.c.id),
+                    func.concat("wa-out:", messages.c.id),
+                ).order_by(messages.c.id),
+            )
+            .returning(Job.id, wake_workers())
+        )
+        await session.execute(jobs)
 
     async def hand_off(self, session: AsyncSession, conversation: Conversation, reason: str) -> None:
         """The bot goes silent for this guest until an operator releases the conversation."""

@@ -6,6 +6,7 @@ import logging
 from dataclasses import asdict
 
 from sqlalchemy import case, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.channels.whatsapp.payloads import STATUS_ORDER, InboundEvent, StatusEvent
 from alojamientos.config import Settings
@@ -14,9 +15,9 @@ from alojamientos.conversation.messages import QUIET_KINDS, Inbound
 from alojamientos.conversation.models import Conversation, ConversationMessage
 from alojamientos.conversation.service import conversations
 from alojamientos.db import Database
-from alojamientos.jobs.models import Job
 from alojamientos.jobs.queue import enqueue
 from alojamientos.kit.clock import utc_now
+from alojamientos.observability.metrics import ERRORS
 from alojamientos.ops.flags import flags
 
 log = logging.getLogger(__name__)
@@ -25,68 +26,114 @@ PROCESS_INBOUND = "whatsapp.process_inbound"
 DOWNLOAD_MEDIA = "whatsapp.download_media"
 
 
+async def receive_inbound(db: Database, settings: Settings, event: InboundEvent) -> bool:
+    """Stores one inbound message and answers it in one transaction: the message, the conversation's
+    new state and the replies' delivery jobs commit together, or none of them does; False for a
+    redelivery (Meta retries anything not acknowledged in time, and may repeat a delivery anyway).
+
+    When answering fails, the message is stored on its own with a job that answers it later (the
+    worker retries it), so the guest is answered exactly once either way.
+    """
+    try:
+        async with db.session_scope() as session:
+            stored = await _store(session, event, processed=True)
+            if stored is None:
+                raise _Redelivery
+            await _answer(session, settings, *stored, event.inbound)
+            return True
+    except _Redelivery:
+        log.info("whatsapp.inbound.duplicate", extra={"wamid": event.wamid})
+        return False
+    except Exception:
+        # Rolled back whole; stored below with its job, which retries. Meta gets its 200 regardless.
+        ERRORS.labels("whatsapp.process_inbound").inc()
+        log.exception("whatsapp.inbound.processing_failed", extra={"wamid": event.wamid})
+    return await store_inbound(db, event) is not None
+
+
 async def store_inbound(db: Database, event: InboundEvent) -> int | None:
-    """Commits the message (and a job that guarantees it gets processed); None for a redelivery."""
+    """Commits the message unanswered, with a job that answers it (`process_inbound`); None for a
+    redelivery."""
     async with db.session_scope() as session:
-        # A redelivery must not even open a conversation: after a change of number that would
-        # bring back an empty thread for the old one. The unique wamid still decides races.
-        if await session.scalar(
-            select(ConversationMessage.id).where(ConversationMessage.wamid == event.wamid)
-        ):
+        stored = await _store(session, event, processed=False)
+        if stored is None:
             log.info("whatsapp.inbound.duplicate", extra={"wamid": event.wamid})
             return None
-        conversation = await conversations.open(session, event.inbound.phone, event.inbound.profile_name)
-        payload = {"inbound": asdict(event.inbound), "raw": event.raw}
-        message = await conversations.record_inbound(
-            session,
-            conversation,
-            event.body,
-            wamid=event.wamid,
-            payload=payload,
-            kind=event.inbound.kind,
-            referral=event.referral,
-        )
-        if message is None:
-            log.info("whatsapp.inbound.duplicate", extra={"wamid": event.wamid})
-            return None
-        await enqueue(session, PROCESS_INBOUND, {"message_id": message.id}, dedupe_key=_job_key(message.id))
-        return message.id
+        message_id = stored[1]
+        await enqueue(session, PROCESS_INBOUND, {"message_id": message_id}, dedupe_key=_job_key(message_id))
+        return message_id
 
 
 async def process_inbound(db: Database, settings: Settings, message_id: int) -> bool:
-    """Runs the engine on one stored message exactly once; False when it was already processed."""
+    """Answers one stored message exactly once (the worker's job); False when it was already answered."""
     async with db.session_scope() as session:
-        message = await session.get(ConversationMessage, message_id)
-        if message is None:
+        conversation_id = await session.scalar(
+            select(ConversationMessage.conversation_id).where(ConversationMessage.id == message_id)
+        )
+        if conversation_id is None:
             return False
         conversation = await session.scalar(
-            select(Conversation).where(Conversation.id == message.conversation_id).with_for_update()
+            select(Conversation).where(Conversation.id == conversation_id).with_for_update()
         )
         assert conversation is not None
-        await session.refresh(message)  # re-read under the conversation lock
-        if message.processed_at is not None:
-            return False
-        inbound = Inbound(**message.payload["inbound"])
-        if inbound.kind == "number_changed":  # nothing to say to the old number: follow the guest
-            await conversations.change_number(session, conversation, inbound.detail.get("new_phone"))
-        elif await flags.enabled(session, "whatsapp_auto_replies"):
-            turn = await engine.handle(session, inbound, mercadopago=settings.configured("mercadopago"))
-            for reply in turn.replies:
-                await conversations.send(session, conversation, reply)
-        elif inbound.kind not in QUIET_KINDS:
-            await conversations.await_operator(session, conversation)
-        if inbound.media and inbound.media_id:  # an image or document: perhaps a receipt
-            await enqueue(
-                session, DOWNLOAD_MEDIA, {"message_id": message.id}, dedupe_key=f"wa-media:{message.id}"
-            )
-        message.processed_at = utc_now()
-        # The fast path ran it: the safety-net job has nothing left to do.
-        await session.execute(
-            update(Job)
-            .where(Job.dedupe_key == _job_key(message_id), Job.status == "pending")
-            .values(status="done", finished_at=utc_now())
+        # Read under the conversation's lock, so two runs cannot both find it unanswered.
+        unanswered = await session.scalar(
+            update(ConversationMessage)
+            .where(ConversationMessage.id == message_id, ConversationMessage.processed_at.is_(None))
+            .values(processed_at=utc_now())
+            .returning(ConversationMessage.payload)
         )
+        if unanswered is None:
+            return False
+        await _answer(session, settings, conversation, message_id, Inbound(**unanswered["inbound"]))
         return True
+
+
+class _Redelivery(Exception):
+    """Rolls back what a redelivered message touched (its conversation's arrival stamp)."""
+
+
+async def _store(
+    session: AsyncSession, event: InboundEvent, *, processed: bool
+) -> tuple[Conversation, int] | None:
+    """The guest's conversation (locked) and the stored message's id; None for a redelivery."""
+    conversation = await conversations.arrive(
+        session,
+        event.inbound.phone,
+        event.inbound.profile_name,
+        unless_stored=event.wamid,
+        referral=event.referral,
+    )
+    if conversation is None:
+        return None
+    message_id = await conversations.record_inbound(
+        session,
+        conversation,
+        event.body,
+        wamid=event.wamid,
+        payload={"inbound": asdict(event.inbound), "raw": event.raw},
+        kind=event.inbound.kind,
+        processed=processed,
+    )
+    return None if message_id is None else (conversation, message_id)
+
+
+async def _answer(
+    session: AsyncSession, settings: Settings, conversation: Conversation, message_id: int, inbound: Inbound
+) -> None:
+    """Runs the engine on the guest's message and queues its replies, in the caller's transaction."""
+    if inbound.kind == "number_changed":  # nothing to say to the old number: follow the guest
+        await conversations.change_number(session, conversation, inbound.detail.get("new_phone"))
+    elif await flags.enabled(session, "whatsapp_auto_replies"):
+        turn = await engine.handle(
+            session, inbound, mercadopago=settings.configured("mercadopago"), conversation=conversation
+        )
+        await conversations.send_all(session, conversation, turn.replies)
+    elif inbound.kind not in QUIET_KINDS:
+        await conversations.await_operator(session, conversation)
+    if inbound.media and inbound.media_id:  # an image or document: perhaps a receipt
+        key = f"wa-media:{message_id}"
+        await enqueue(session, DOWNLOAD_MEDIA, {"message_id": message_id}, dedupe_key=key)
 
 
 async def record_statuses(db: Database, statuses: list[StatusEvent]) -> None:

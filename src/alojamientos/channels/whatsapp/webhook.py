@@ -12,11 +12,10 @@ from fastapi.responses import PlainTextResponse
 
 from alojamientos.channels.whatsapp import signature
 from alojamientos.channels.whatsapp.payloads import parse_envelope
-from alojamientos.channels.whatsapp.service import process_inbound, record_statuses, store_inbound
+from alojamientos.channels.whatsapp.service import receive_inbound, record_statuses
 from alojamientos.config import Settings
 from alojamientos.errors import AppError, NotFound
 from alojamientos.kit.inputs import without_nul
-from alojamientos.observability.metrics import ERRORS
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
@@ -76,12 +75,6 @@ async def receive(request: Request) -> dict[str, str]:
     for note in skipped:
         log.info("whatsapp.webhook.skipped", extra={"reason": note})
     await record_statuses(db, statuses)
-    stored = [message_id for event in messages if (message_id := await store_inbound(db, event))]
-    for message_id in stored:
-        try:
-            await process_inbound(db, settings, message_id)
-        except Exception:
-            # Stored and queued already: the worker's job retries it. Meta gets its 200 regardless.
-            ERRORS.labels("whatsapp.process_inbound").inc()
-            log.exception("whatsapp.inbound.processing_failed", extra={"message_id": message_id})
+    for event in messages:
+        await receive_inbound(db, settings, event)
     return {"status": "ok"}

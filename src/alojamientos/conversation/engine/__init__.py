@@ -29,12 +29,14 @@ the handlers live with their states —
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.conversation.engine import non_text, table
 from alojamientos.conversation.engine.context import Ctx, Turn
 from alojamientos.conversation.messages import Inbound
+from alojamientos.conversation.models import Conversation
 from alojamientos.conversation.service import conversations
 from alojamientos.kit.clock import local_today, utc_now
 from alojamientos.pricing.service import pricing
@@ -48,18 +50,24 @@ async def handle(
     *,
     mercadopago: bool = False,
     now: datetime | None = None,
+    conversation: Conversation | None = None,
 ) -> Turn:
     """One guest message in, the bot's replies out; the caller records and delivers them.
 
     `mercadopago`: whether a payment link can be offered (configured and its flag on).
+    `conversation`: the guest's, already locked and stamped with the message's arrival
+    (`conversations.arrive`); opened here when not given.
     """
-    conversation = await conversations.open(session, inbound.phone, inbound.profile_name)
-    conversation.last_inbound_at = now or utc_now()
+    if conversation is None:
+        conversation = await conversations.open(session, inbound.phone, inbound.profile_name)
+        conversation.last_inbound_at = now or utc_now()
     turn = Turn(conversation)
     if conversation.bot_paused:
         return turn
-    tz = await pricing.timezone(session)
-    ctx = Ctx(conversation, dict(conversation.context), local_today(tz, now), tz, mercadopago)
+    # Read once per turn: the session's identity map holds it only while someone does.
+    policy = await pricing.settings(session)
+    tz = ZoneInfo(policy.timezone)
+    ctx = Ctx(conversation, dict(conversation.context), local_today(tz, now), tz, policy, mercadopago)
     if inbound.media:
         turn.replies = await non_text.media(session, ctx, inbound)
     elif inbound.choice_id:
@@ -68,5 +76,9 @@ async def handle(
         turn.replies = await table.on_text(session, ctx, inbound.text)
     else:
         turn.replies = await non_text.non_verbal(session, ctx, inbound)
-    conversation.context = ctx.data  # a new dict, so SQLAlchemy sees the change
+    # Written once, when the turn ends (the ORM flushes before every query otherwise).
+    if ctx.state != conversation.state:
+        conversation.state = ctx.state
+    if ctx.data != conversation.context:
+        conversation.context = ctx.data  # a new dict, so SQLAlchemy sees the change
     return turn

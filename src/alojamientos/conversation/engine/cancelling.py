@@ -10,7 +10,6 @@ from alojamientos.conversation import replies as r
 from alojamientos.conversation.engine.context import Ctx, Said, guest_reservation
 from alojamientos.conversation.engine.handoff import not_understood
 from alojamientos.conversation.messages import Button, Reply
-from alojamientos.pricing.service import pricing
 from alojamientos.reservations import repository, transitions
 from alojamientos.reservations.errors import InvalidTransition
 
@@ -77,7 +76,7 @@ async def answer_cancel(session: AsyncSession, ctx: Ctx, code: str | None, yes: 
         return [Reply(r.say("cancel_not_found", code=code))]
     if ctx.data.get("hold_code") == code:
         ctx.data["hold_code"] = None
-    policy = (await pricing.settings(session)).cancellation_policy.strip()
+    policy = ctx.policy.cancellation_policy.strip()
     return [Reply(r.say("cancelled", code=code, policy=policy))]
 
 

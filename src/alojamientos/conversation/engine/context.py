@@ -14,7 +14,7 @@ from alojamientos.conversation import replies as r
 from alojamientos.conversation.messages import Button, Reply
 from alojamientos.conversation.models import Conversation
 from alojamientos.conversation.nlu import Parsed
-from alojamientos.pricing.service import pricing
+from alojamientos.pricing.models import PriceSettings
 from alojamientos.reservations import repository
 from alojamientos.reservations.models import OCCUPYING, Reservation
 
@@ -33,9 +33,17 @@ class Ctx:
     data: dict[str, Any]
     today: date
     tz: ZoneInfo
+    policy: PriceSettings
+    """The operator's settings (Ajustes), read once per turn."""
     mercadopago: bool = False
     announce: cal.Understood | None = None
     """A period this turn's stay was resolved from, said in dates before the first reply about it."""
+    state: str = field(init=False)
+    """The conversation's state as this turn moves it; stored with `data` when the turn ends, so the
+    row is written once per turn."""
+
+    def __post_init__(self) -> None:
+        self.state = self.conversation.state
 
     def get_date(self, key: str) -> date | None:
         value = self.data.get(key)
@@ -43,14 +51,6 @@ class Ctx:
 
     def set_date(self, key: str, value: date | None) -> None:
         self.data[key] = value.isoformat() if value else None
-
-    @property
-    def state(self) -> str:
-        return self.conversation.state
-
-    @state.setter
-    def state(self, value: str) -> None:
-        self.conversation.state = value
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def menu() -> tuple[Button, ...]:
 async def welcome(session: AsyncSession, ctx: Ctx) -> list[Reply]:
     """The greeting with the guest's first name, the complex's name (Ajustes) and the menu."""
     name = ctx.conversation.profile_name
-    complex_name = (await pricing.settings(session)).complex_name
+    complex_name = ctx.policy.complex_name
     return [Reply(r.say("welcome", name=name.split()[0] if name else None, complex=complex_name), menu())]
 
 

@@ -20,7 +20,6 @@ from alojamientos.conversation.service import conversations
 from alojamientos.errors import AppError
 from alojamientos.jobs.queue import enqueue
 from alojamientos.ops.flags import flags
-from alojamientos.pricing.service import pricing
 from alojamientos.reservations import holds, quotes, repository
 from alojamientos.reservations.errors import DatesUnavailable
 from alojamientos.reservations.models import ReservationSource
@@ -150,7 +149,7 @@ async def hold(session: AsyncSession, ctx: Ctx, name: str, method: str) -> list[
 async def _payment_text(session: AsyncSession, ctx: Ctx, method: str) -> str:
     if method == "mercadopago":
         return r.say("pay_mercadopago")
-    details = (await pricing.settings(session)).bank_transfer_details.strip()
+    details = ctx.policy.bank_transfer_details.strip()
     if details:
         return r.say("pay_transfer", details=details)
     await conversations.alert(

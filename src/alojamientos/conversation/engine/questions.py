@@ -15,7 +15,6 @@ from alojamientos.conversation.engine.handoff import not_understood
 from alojamientos.conversation.messages import Reply
 from alojamientos.conversation.service import conversations
 from alojamientos.jobs.queue import enqueue
-from alojamientos.pricing.service import pricing
 from alojamientos.reservations.models import Accommodation
 
 QUESTION_INTENTS = ("price", "services", "location", "checkin_info", "payment")
@@ -37,7 +36,7 @@ async def on_email(session: AsyncSession, ctx: Ctx, said: Said) -> list[Reply]:
 
 async def answer(session: AsyncSession, ctx: Ctx, intent: str, text: str) -> Reply:
     """One of QUESTION_INTENTS, answered from the settings and the operator's answers."""
-    policy = await pricing.settings(session)
+    policy = ctx.policy
     answers = await conversations.answers(session)
     if intent == "price":
         cheapest = await session.scalar(
