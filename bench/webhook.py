@@ -1,11 +1,18 @@
-"""Webhook-to-reply latency: signed WhatsApp messages at a steady rate into a real server and worker.
+"""WhatsApp webhook to reply enqueued: signed messages at a steady rate into a real server and worker.
 
 Each simulated guest sends a message, waits for the bot's reply to reach the (local, fake) Graph
-API, then sends its next one; new messages start on a fixed schedule (the inbound rate). Latency is
-from the webhook POST to the reply's arrival at the Graph API: signature check, storage, NLU, the
-state machine, availability and quotes, the outbox, the worker, and the Cloud API client.
+API, then sends its next one; new messages start on a fixed schedule (the inbound rate). A share of
+the messages is delivered twice at once, as Meta may (`--redeliver`).
 
-    make bench-webhook BENCH_ARGS="--rate 20 --seconds 20"
+Printed: messages/s sent and handled; latency from the webhook POST to the reply's delivery job
+being committed (the server acknowledges only after it: signature check, storage, NLU, the state
+machine, availability and quotes, the outbox row and its job) and on to the reply's arrival at the
+Graph API (the worker and the Cloud API client); the statements each message costs at PostgreSQL
+(counted on the wire by `bench/pgwire.py`, a relay the server and the worker connect through);
+the server's CPU seconds per message and peak RSS; errors. Exits non-zero when a message got no
+reply, a second reply, or an error.
+
+    make bench-webhook BENCH_ARGS="--rate 50 --seconds 15"
 """
 
 from __future__ import annotations
@@ -18,19 +25,23 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import free_port, percentile, scratch_database, wait_healthy
-from tests.fakes.graph import ACCESS_TOKEN, PHONE_NUMBER_ID, GraphServer
+from tests.fakes.graph import ACCESS_TOKEN, PHONE_NUMBER_ID, FakeGraph, GraphServer
 
 from alojamientos.channels.whatsapp.signature import sign
 
 SECRET = "bench-app-secret"
+# One reply each (the bench checks exactly one per message).
 SCRIPT = [
     "hola, tienen lugar del 10 al 13 de marzo para 2?",
     "y del 17 al 20 de marzo?",
@@ -38,6 +49,7 @@ SCRIPT = [
     "a qué hora es el check in?",
     "gracias!",
 ]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def envelope(phone: str, n: int, text: str) -> bytes:
@@ -62,50 +74,175 @@ def envelope(phone: str, n: int, text: str) -> bytes:
     ).encode()
 
 
-async def drive(base: str, graph, args: argparse.Namespace) -> tuple[list[float], int]:  # type: ignore[no-untyped-def]
-    latencies: list[float] = []
-    errors = 0
+@dataclass
+class Run:
+    enqueued: list[float] = field(default_factory=list)  # seconds, POST to the reply's job committed
+    delivered: list[float] = field(default_factory=list)  # seconds, POST to the reply at the Graph API
+    errors: list[str] = field(default_factory=list)
+    posted: int = 0
+    first_post: float = 0.0
+    last_post: float = 0.0
+    last_ack: float = 0.0
+
+
+class Arrivals:
+    """The Graph API's sends per recipient, watched by one task (not one scan per waiting guest)."""
+
+    def __init__(self, graph: FakeGraph) -> None:
+        self.graph, self.seen = graph, 0
+        self.at: dict[str, list[float]] = defaultdict(list)
+        self.changed = asyncio.Event()
+
+    async def watch(self) -> None:
+        while True:
+            sent = self.graph.sent
+            if len(sent) > self.seen:
+                for message in sent[self.seen : len(sent)]:
+                    self.at[message["to"]].append(message["_at"])
+                self.seen = len(sent)
+                self.changed.set()
+                self.changed = asyncio.Event()
+            await asyncio.sleep(0.001)
+
+    async def nth(self, phone: str, n: int, deadline: float) -> float | None:
+        """When the `n`-th (0-based) message to `phone` arrived; None if not by `deadline`."""
+        while len(self.at[phone]) <= n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            try:
+                await asyncio.wait_for(self.changed.wait(), remaining)
+            except TimeoutError:
+                return None
+        return self.at[phone][n]
+
+
+async def drive(base: str, graph: FakeGraph, args: argparse.Namespace) -> Run:
+    run = Run()
     interval = 1 / args.rate
     total = int(args.rate * args.seconds)
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    every = round(1 / args.redeliver) if args.redeliver > 0 else 0
+    arrivals = Arrivals(graph)
+    watcher = asyncio.create_task(arrivals.watch())
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
 
-        async def one(i: int) -> None:
-            nonlocal errors
-            phone = f"54929440{i // len(SCRIPT):05d}"
-            text = SCRIPT[i % len(SCRIPT)]
-            body = envelope(phone, i, text)
-            before = len([m for m in graph.sent if m["to"] == phone])
+        async def post(body: bytes) -> httpx.Response:
+            headers = {"x-hub-signature-256": sign(SECRET, body)}
+            return await client.post("/api/v1/webhooks/whatsapp", content=body, headers=headers)
+
+        async def one(i: int, phone: str, turn: int) -> None:
+            body = envelope(phone, i, SCRIPT[i % len(SCRIPT)])
             started = time.monotonic()
-            response = await client.post(
-                "/api/v1/webhooks/whatsapp", content=body, headers={"x-hub-signature-256": sign(SECRET, body)}
-            )
-            if response.status_code != 200:
-                errors += 1
+            run.first_post = run.first_post or started
+            run.last_post = started
+            twice = every and i % every == every - 1
+            responses = await asyncio.gather(*(post(body) for _ in range(2 if twice else 1)))
+            acked = time.monotonic()
+            run.posted += 1
+            run.last_ack = max(run.last_ack, acked)
+            if any(r.status_code != 200 for r in responses):
+                run.errors.append(f"message {i}: HTTP {[r.status_code for r in responses]}")
                 return
-            deadline = started + 20
-            while time.monotonic() < deadline:
-                arrived = [m for m in graph.sent if m["to"] == phone]
-                if len(arrived) > before:
-                    latencies.append(arrived[before]["_at"] - started)
-                    return
-                await asyncio.sleep(0.002)
-            errors += 1
+            run.enqueued.append(acked - started)
+            arrived = await arrivals.nth(phone, turn, started + 20)
+            if arrived is None:
+                run.errors.append(f"message {i}: no reply at the Graph API within 20 s")
+                return
+            run.delivered.append(arrived - started)
 
         # Each phone's messages run in order; phones start on the fixed inbound schedule.
         async def conversation(first: int) -> None:
-            for i in range(first, min(first + len(SCRIPT), total)):
+            phone = f"54929440{first // len(SCRIPT):05d}"
+            for turn, i in enumerate(range(first, min(first + len(SCRIPT), total))):
                 await asyncio.sleep(max(0.0, t0 + i * interval - time.monotonic()))
-                await one(i)
+                await one(i, phone, turn)
 
         t0 = time.monotonic()
         await asyncio.gather(*(conversation(first) for first in range(0, total, len(SCRIPT))))
-    return latencies, errors
+    watcher.cancel()
+    return run
+
+
+def exactly_once(url: str, graph: FakeGraph) -> list[str]:
+    """Every message stored once and answered once (one reply row, sent once), by SQL and the Graph API."""
+    problems = []
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT c.phone, m.direction, m.id, m.wamid, m.processed_at IS NOT NULL"
+            " FROM conversation_messages m JOIN conversations c ON c.id = m.conversation_id"
+            " ORDER BY c.phone, m.id"
+        ).fetchall()
+        late = conn.execute(  # the worker's safety net had to answer them
+            "SELECT count(*) FROM jobs WHERE kind = 'whatsapp.process_inbound' AND attempts > 0"
+        ).fetchone()
+    if late and late[0]:
+        problems.append(f"{late[0]} messages could not be answered at once (answered by the worker)")
+    replies: dict[tuple[str, str], int] = {}
+    outbound: dict[str, set[str]] = defaultdict(set)
+    last_in: str | None = None
+    for phone, direction, _, wamid, processed in rows:
+        if direction == "in":
+            last_in = wamid
+            replies[(phone, wamid)] = 0
+            if not processed:
+                problems.append(f"{wamid}: stored, never answered")
+        elif last_in is not None:
+            replies[(phone, last_in)] += 1
+            if wamid:
+                outbound[phone.lstrip("+")].add(wamid)
+    for (_, wamid), count in replies.items():
+        if count != 1:
+            problems.append(f"{wamid}: {count} replies")
+    per_phone: dict[str, int] = defaultdict(int)
+    for message in graph.sent:
+        per_phone[message["to"]] += 1
+    for phone, count in per_phone.items():
+        if count != len(outbound[phone]):
+            problems.append(f"{phone}: the Graph API got {count} sends for {len(outbound[phone])} replies")
+    return problems
+
+
+def process_tree(pid: int) -> list[int]:
+    pids, i = [pid], 0
+    while i < len(pids):
+        for task in Path(f"/proc/{pids[i]}/task").glob("*/children"):
+            pids += [int(child) for child in task.read_text().split()]
+        i += 1
+    return pids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far (proc(5): /proc/PID/stat fields 14 and 15)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+def peak_rss_mb(pids: list[int]) -> float:
+    """The largest peak resident set (VmHWM) among these processes, in MiB."""
+    peak = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except FileNotFoundError:
+            continue
+    return peak / 1024
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rate", type=float, default=20, help="inbound messages per second")
+    parser.add_argument("--rate", type=float, default=50, help="inbound messages per second")
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--redeliver", type=float, default=0.1, help="share of messages delivered twice")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
     args = parser.parse_args()
 
     with scratch_database() as url:
@@ -122,10 +259,29 @@ def measure(url: str, args: argparse.Namespace) -> int:
                     " VALUES (%s, %s, 2, %s)",
                     (unit, capacity, price),
                 )
+        target = conninfo_to_dict(url)
+        relay = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("pgwire.py")), target["host"], target["port"],
+             "server", "worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        procs.append(relay)  # type: ignore[arg-type]
+        assert relay.stdin is not None and relay.stdout is not None
+        ports = json.loads(relay.stdout.readline())
+
+        def statements() -> dict[str, int]:
+            assert relay.stdin is not None and relay.stdout is not None
+            relay.stdin.write("\n")
+            relay.stdin.flush()
+            counts: dict[str, int] = json.loads(relay.stdout.readline())
+            return counts
+
+        def through(name: str) -> str:
+            return url.replace(f"{target['host']}:{target['port']}", f"127.0.0.1:{ports[name]}")
+
         with GraphServer() as graph:
             env = {
                 **os.environ,
-                "DATABASE_URL": url,
                 "ALOJAMIENTOS_ENV": "testing",
                 "ALOJAMIENTOS_ENV_FILE": "",
                 "SECRET_KEY": "bench-only-signing-key-0123456789abcdef",
@@ -138,25 +294,54 @@ def measure(url: str, args: argparse.Namespace) -> int:
             }
             port = free_port()
             cli = [sys.executable, "-m", "alojamientos"]
-            procs.append(subprocess.Popen([*cli, "serve", "--port", str(port)], env=env))
-            procs.append(subprocess.Popen([*cli, "worker"], env=env))
+            serve = [*cli, "serve", "--port", str(port), "--workers", str(args.workers)]
+            server = subprocess.Popen(serve, env={**env, "DATABASE_URL": through("server")})
+            procs.append(server)
+            procs.append(subprocess.Popen([*cli, "worker"], env={**env, "DATABASE_URL": through("worker")}))
             base = f"http://127.0.0.1:{port}"
-            wait_healthy(base)
+            wait_healthy(base, 60)
             time.sleep(1)  # the worker connects and LISTENs
-            latencies, errors = asyncio.run(drive(base, graph, args))
-        ms = [x * 1000 for x in latencies]
+            pids = process_tree(server.pid)
+            cpu_before, counted_before = cpu_seconds(pids), statements()
+            run = asyncio.run(drive(base, graph, args))
+            cpu, counted = cpu_seconds(pids) - cpu_before, statements()
+            rss = peak_rss_mb(pids)
+            time.sleep(0.5)  # the last sends' status updates
+            problems = exactly_once(url, graph)
+
+        answered = len(run.enqueued)
+        sending = max(run.last_post - run.first_post, 1e-9)
+        handling = max(run.last_ack - run.first_post, 1e-9)
+        per = max(answered, 1)
         print(
-            f"inbound           {args.rate:g} messages/s for {args.seconds:g} s ({len(ms) + errors} messages)"
+            f"inbound           {args.rate:g} messages/s for {args.seconds:g} s: {run.posted} messages"
+            f" ({args.redeliver:.0%} delivered twice)"
         )
-        print(f"replies           {len(ms)} arrived, {errors} missing or refused")
-        if ms:
-            print(
-                f"latency ms        p50 {percentile(ms, 50):.1f}  p95 {percentile(ms, 95):.1f}  "
-                f"p99 {percentile(ms, 99):.1f}  max {max(ms):.1f}  mean {statistics.fmean(ms):.1f}"
-            )
-        return 0 if errors == 0 else 1
+        print(f"rate              {run.posted / sending:.1f}/s sent, {answered / handling:.1f}/s handled")
+        for label, values in (("enqueued ms", run.enqueued), ("delivered ms", run.delivered)):
+            ms = [x * 1000 for x in values]
+            if ms:
+                print(
+                    f"{label:<18}p50 {percentile(ms, 50):.1f}  p95 {percentile(ms, 95):.1f}  "
+                    f"p99 {percentile(ms, 99):.1f}  max {max(ms):.1f}  mean {statistics.fmean(ms):.1f}"
+                )
+        server_statements = counted["server"] - counted_before["server"]
+        worker_statements = counted["worker"] - counted_before["worker"]
+        print(
+            f"statements        {server_statements / per:.1f} per message by the server"
+            f" (redeliveries included), {worker_statements / per:.1f} by the worker"
+        )
+        print(
+            f"server            {cpu * 1000 / per:.1f} ms CPU per message,"
+            f" peak RSS {rss:.0f} MiB ({len(pids)} processes)"
+        )
+        errors = run.errors + problems
+        print(f"errors            {len(errors)}")
+        for error in errors[:10]:
+            print(f"  {error}")
+        return 0 if not errors and answered == run.posted else 1
     finally:
-        for proc in procs:
+        for proc in reversed(procs):
             proc.terminate()
             proc.wait(timeout=15)
 

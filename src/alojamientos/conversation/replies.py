@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import tomllib
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined
+from jinja2 import Environment, StrictUndefined, Template
 
 from alojamientos.conversation import format as fmt
 
@@ -30,9 +30,14 @@ def _catalogue() -> tuple[Environment, dict[str, dict[str, str]]]:
         return env, tomllib.load(f)
 
 
-def say(key: str, field: str = "text", **values: Any) -> str:
+@cache  # bounded by the catalogue; compiling one costs more than rendering it
+def _template(key: str, field: str) -> Template:
     env, catalogue = _catalogue()
-    return env.from_string(catalogue[key][field]).render(**values).strip()
+    return env.from_string(catalogue[key][field])
+
+
+def say(key: str, field: str = "text", **values: Any) -> str:
+    return _template(key, field).render(**values).strip()
 
 
 def button(name: str) -> str:

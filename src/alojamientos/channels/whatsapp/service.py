@@ -34,17 +34,21 @@ async def receive_inbound(db: Database, settings: Settings, event: InboundEvent)
     When answering fails, the message is stored on its own with a job that answers it later (the
     worker retries it), so the guest is answered exactly once either way.
     """
+    recorded = False
     try:
         async with db.session_scope() as session:
             stored = await _store(session, event, processed=True)
             if stored is None:
                 raise _Redelivery
+            recorded = True
             await _answer(session, settings, *stored, event.inbound)
             return True
     except _Redelivery:
         log.info("whatsapp.inbound.duplicate", extra={"wamid": event.wamid})
         return False
     except Exception:
+        if not recorded:  # nothing stored: no 200, so Meta delivers it again later
+            raise
         # Rolled back whole; stored below with its job, which retries. Meta gets its 200 regardless.
         ERRORS.labels("whatsapp.process_inbound").inc()
         log.exception("whatsapp.inbound.processing_failed", extra={"wamid": event.wamid})
