@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import DateTime, String, cast, exists, func, literal, null, select, update
+from sqlalchemy import (
+    DateTime,
+    String,
+    Text,
+    bindparam,
+    cast,
+    column,
+    exists,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from alojamientos.conversation.messages import Reply
+from alojamientos.conversation.messages import Inbound, Reply
 from alojamientos.conversation.models import BotAnswer, Conversation, ConversationMessage
 from alojamientos.errors import InvalidInput, NotFound
 from alojamientos.jobs.models import Job
@@ -21,6 +35,16 @@ from alojamientos.reservations import changes, repository
 from alojamientos.reservations.models import OCCUPYING, Reservation
 
 WHATSAPP_SEND = "whatsapp.send"
+INBOUND_COLUMNS = (
+    "conversation_id",
+    "direction",
+    "author",
+    "kind",
+    "body",
+    "wamid",
+    "payload",
+    "processed_at",
+)
 
 
 # The topics the bot answers from (conversation.engine); others can be stored for later.
@@ -56,45 +80,81 @@ class ConversationService:
     async def arrive(
         self,
         session: AsyncSession,
-        phone: str,
-        profile_name: str | None,
+        inbound: Inbound,
+        body: str,
         *,
-        unless_stored: str,
+        wamid: str,
+        payload: dict[str, Any],
+        processed: bool,
         referral: dict[str, Any] | None = None,
-    ) -> Conversation | None:
-        """The guest's conversation, created on first contact, locked for this transaction and
-        stamped with the message's arrival, in one statement; None when the message `unless_stored`
-        (a wamid) is stored already.
+    ) -> tuple[Conversation, int] | None:
+        """A WhatsApp message stored with its conversation, in one statement: the conversation is
+        created on first contact, locked for this transaction and stamped with the arrival (the
+        guest's profile name, the ad they came from); returns it with the message's id, or None when
+        `wamid` is stored already (Meta redelivers). `processed`: answered in this transaction.
 
         A redelivery must not even open a conversation: after a change of number that would bring
         back an empty thread for the old one. Two deliveries racing past that check are told apart
-        by the unique wamid when the message is inserted (`record_inbound`).
+        by the unique wamid: the second waits for the first's lock on the conversation, then
+        inserts nothing.
         """
         now = utc_now()
         values = select(
-            literal(phone, String()).label("phone"),
-            literal(profile_name, String()).label("profile_name"),
+            literal(inbound.phone, String()).label("phone"),
+            literal(inbound.profile_name, String()).label("profile_name"),
             literal(now, DateTime(timezone=True)).label("last_inbound_at"),
             (literal({**referral, "received_at": now.isoformat()}, JSONB()) if referral else null()).label(
                 "referral"
             ),
-        ).where(~exists().where(ConversationMessage.wamid == unless_stored))
+        ).where(~exists().where(ConversationMessage.wamid == wamid))
         upsert = insert(Conversation).from_select(
             ["phone", "profile_name", "last_inbound_at", "referral"], values
         )
         current, new = Conversation.__table__.c, upsert.excluded
-        statement = upsert.on_conflict_do_update(
-            index_elements=[Conversation.phone],
-            set_={
-                # The name the guest shows now; the ad they came from last (kept when none).
-                "profile_name": func.coalesce(new.profile_name, current.profile_name),
-                "referral": func.coalesce(new.referral, current.referral),
-                "last_inbound_at": new.last_inbound_at,
-                "updated_at": func.now(),
-            },
-        ).returning(Conversation)
-        result = await session.execute(statement, execution_options={"populate_existing": True})
-        return result.scalar_one_or_none()
+        conversation = (
+            upsert.on_conflict_do_update(
+                index_elements=[Conversation.phone],
+                set_={
+                    # The name the guest shows now; the ad they came from last (kept when none).
+                    "profile_name": func.coalesce(new.profile_name, current.profile_name),
+                    "referral": func.coalesce(new.referral, current.referral),
+                    "last_inbound_at": new.last_inbound_at,
+                    "updated_at": func.now(),
+                },
+            )
+            .returning(*Conversation.__table__.c)
+            .cte("conversation")
+        )
+        message = (
+            insert(ConversationMessage)
+            .from_select(
+                INBOUND_COLUMNS,
+                select(
+                    conversation.c.id,
+                    literal("in"),
+                    literal("guest"),
+                    literal(inbound.kind, String()),
+                    literal(body, Text()),
+                    literal(wamid, String()),
+                    literal(payload, JSONB()),
+                    literal(now if processed else None, DateTime(timezone=True)),
+                ),
+            )
+            .on_conflict_do_nothing(index_elements=[ConversationMessage.wamid])
+            .returning(ConversationMessage.id)
+            .cte("message")
+        )
+        both = select(*conversation.c, message.c.id.label("message_id")).select_from(
+            conversation.outerjoin(message, true())
+        )
+        result = await session.execute(
+            select(Conversation, message.c.id.label("message_id")).from_statement(both),
+            execution_options={"populate_existing": True},
+        )
+        row = result.one_or_none()
+        if row is None or row.message_id is None:
+            return None
+        return row.Conversation, row.message_id
 
     async def get(self, session: AsyncSession, phone: str, *, lock: bool = False) -> Conversation:
         query = select(Conversation).where(Conversation.phone == phone)
@@ -114,11 +174,9 @@ class ConversationService:
         wamid: str | None = None,
         payload: dict[str, Any] | None = None,
         kind: str = "text",
-        processed: bool = False,
     ) -> int | None:
         """Stores an inbound message and returns its id; None when this WhatsApp message id was
-        already stored. `kind` is one of `messages.KINDS`; `processed`: answered in this transaction.
-        """
+        already stored. `kind` is one of `messages.KINDS`."""
         statement = (
             insert(ConversationMessage)
             .values(
@@ -129,7 +187,6 @@ class ConversationService:
                 body=body,
                 wamid=wamid,
                 payload=payload or {},
-                processed_at=utc_now() if processed else None,
             )
             .on_conflict_do_nothing(index_elements=[ConversationMessage.wamid])
             .returning(ConversationMessage.id)
@@ -242,18 +299,31 @@ class ConversationService:
         (the rows and the jobs together, as `send` writes them one by one)."""
         if not replies:
             return
+        # The replies as one JSONB array, so the statement's shape (and SQLAlchemy's compiled
+        # form of it) is the same however many there are; ids follow the array's order.
+        given = (
+            func.jsonb_array_elements(
+                bindparam("replies", [reply.as_json() for reply in replies], type_=JSONB)
+            )
+            .table_valued(column("value", JSONB), with_ordinality="n")
+            .render_derived()
+        )
         messages = (
             insert(ConversationMessage)
-            .values([
-                {
-                    "conversation_id": conversation.id, "direction": "out", "author": "bot",
-                    "body": reply.text, "payload": reply.as_json(), "delivery_status": "queued",
-                }
-                for reply in replies
-            ])
+            .from_select(
+                ["conversation_id", "direction", "author", "body", "payload", "delivery_status"],
+                select(
+                    literal(conversation.id),
+                    literal("out"),
+                    literal("bot"),
+                    given.c.value.op("->>")("text"),
+                    given.c.value,
+                    literal("queued"),
+                ).order_by(given.c.n),
+            )
             .returning(ConversationMessage.id)
             .cte("messages")
-        )  # fmt: skip
+        )
         jobs = (
             insert(Job)
             .from_select(

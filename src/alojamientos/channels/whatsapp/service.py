@@ -101,25 +101,15 @@ async def _store(
     session: AsyncSession, event: InboundEvent, *, processed: bool
 ) -> tuple[Conversation, int] | None:
     """The guest's conversation (locked) and the stored message's id; None for a redelivery."""
-    conversation = await conversations.arrive(
+    return await conversations.arrive(
         session,
-        event.inbound.phone,
-        event.inbound.profile_name,
-        unless_stored=event.wamid,
-        referral=event.referral,
-    )
-    if conversation is None:
-        return None
-    message_id = await conversations.record_inbound(
-        session,
-        conversation,
+        event.inbound,
         event.body,
         wamid=event.wamid,
         payload={"inbound": asdict(event.inbound), "raw": event.raw},
-        kind=event.inbound.kind,
         processed=processed,
+        referral=event.referral,
     )
-    return None if message_id is None else (conversation, message_id)
 
 
 async def _answer(

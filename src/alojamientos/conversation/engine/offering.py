@@ -23,12 +23,13 @@ ALTERNATIVE_SHIFTS = (1, -1, 2, -2, 3, -3, 7, -7, 14)
 
 async def offer(session: AsyncSession, ctx: Ctx, check_in: date, check_out: date, guests: int) -> list[Reply]:
     """A list of the free units with their totals (state `choosing_unit`), else the reason none fits."""
-    largest = await session.scalar(
-        select(Accommodation.capacity).where(Accommodation.active).order_by(Accommodation.capacity.desc())
-    )
-    if largest is not None and guests > largest:
-        return [Reply(r.say("too_many_guests", max=largest, guests=guests))]
     offers = await quotes.availability(session, check_in, check_out, guests)
+    if not offers:  # asked only now: a party no unit takes is told so, whatever the dates
+        largest = await session.scalar(
+            select(Accommodation.capacity).where(Accommodation.active).order_by(Accommodation.capacity.desc())
+        )
+        if largest is not None and guests > largest:
+            return [Reply(r.say("too_many_guests", max=largest, guests=guests))]
     nights = (check_out - check_in).days
     ctx.data["asked"] = None
     if offers:
