@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import typing
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
+    Executable,
     String,
+    Table,
     Text,
     bindparam,
     cast,
@@ -14,7 +19,6 @@ from sqlalchemy import (
     exists,
     func,
     literal,
-    null,
     select,
     true,
     update,
@@ -99,56 +103,19 @@ class ConversationService:
         inserts nothing.
         """
         now = utc_now()
-        values = select(
-            literal(inbound.phone, String()).label("phone"),
-            literal(inbound.profile_name, String()).label("profile_name"),
-            literal(now, DateTime(timezone=True)).label("last_inbound_at"),
-            (literal({**referral, "received_at": now.isoformat()}, JSONB()) if referral else null()).label(
-                "referral"
-            ),
-        ).where(~exists().where(ConversationMessage.wamid == wamid))
-        upsert = insert(Conversation).from_select(
-            ["phone", "profile_name", "last_inbound_at", "referral"], values
-        )
-        current, new = Conversation.__table__.c, upsert.excluded
-        conversation = (
-            upsert.on_conflict_do_update(
-                index_elements=[Conversation.phone],
-                set_={
-                    # The name the guest shows now; the ad they came from last (kept when none).
-                    "profile_name": func.coalesce(new.profile_name, current.profile_name),
-                    "referral": func.coalesce(new.referral, current.referral),
-                    "last_inbound_at": new.last_inbound_at,
-                    "updated_at": func.now(),
-                },
-            )
-            .returning(*Conversation.__table__.c)
-            .cte("conversation")
-        )
-        message = (
-            insert(ConversationMessage)
-            .from_select(
-                INBOUND_COLUMNS,
-                select(
-                    conversation.c.id,
-                    literal("in"),
-                    literal("guest"),
-                    literal(inbound.kind, String()),
-                    literal(body, Text()),
-                    literal(wamid, String()),
-                    literal(payload, JSONB()),
-                    literal(now if processed else None, DateTime(timezone=True)),
-                ),
-            )
-            .on_conflict_do_nothing(index_elements=[ConversationMessage.wamid])
-            .returning(ConversationMessage.id)
-            .cte("message")
-        )
-        both = select(*conversation.c, message.c.id.label("message_id")).select_from(
-            conversation.outerjoin(message, true())
-        )
         result = await session.execute(
-            select(Conversation, message.c.id.label("message_id")).from_statement(both),
+            _arrival_statement(),
+            {
+                "phone": inbound.phone,
+                "profile_name": inbound.profile_name,
+                "arrived_at": now,
+                "referral": {**referral, "received_at": now.isoformat()} if referral else None,
+                "kind": inbound.kind,
+                "body": body,
+                "wamid": wamid,
+                "payload": payload,
+                "processed_at": now if processed else None,
+            },
             execution_options={"populate_existing": True},
         )
         row = result.one_or_none()
@@ -299,44 +266,8 @@ class ConversationService:
         (the rows and the jobs together, as `send` writes them one by one)."""
         if not replies:
             return
-        # The replies as one JSONB array, so the statement's shape (and SQLAlchemy's compiled
-        # form of it) is the same however many there are; ids follow the array's order.
-        given = (
-            func.jsonb_array_elements(
-                bindparam("replies", [reply.as_json() for reply in replies], type_=JSONB)
-            )
-            .table_valued(column("value", JSONB), with_ordinality="n")
-            .render_derived()
-        )
-        messages = (
-            insert(ConversationMessage)
-            .from_select(
-                ["conversation_id", "direction", "author", "body", "payload", "delivery_status"],
-                select(
-                    literal(conversation.id),
-                    literal("out"),
-                    literal("bot"),
-                    given.c.value.op("->>")("text"),
-                    given.c.value,
-                    literal("queued"),
-                ).order_by(given.c.n),
-            )
-            .returning(ConversationMessage.id)
-            .cte("messages")
-        )
-        jobs = (
-            insert(Job)
-            .from_select(
-                ["kind", "payload", "dedupe_key"],
-                select(
-                    literal(WHATSAPP_SEND, String()),
-                    func.jsonb_build_object("message_id", messages.c.id),
-                    func.concat("wa-out:", messages.c.id),
-                ).order_by(messages.c.id),
-            )
-            .returning(Job.id, wake_workers())
-        )
-        await session.execute(jobs)
+        values = {"conversation_id": conversation.id, "replies": [reply.as_json() for reply in replies]}
+        await session.execute(_replies_statement(), values)
 
     async def hand_off(self, session: AsyncSession, conversation: Conversation, reason: str) -> None:
         """The bot goes silent for this guest until an operator releases the conversation."""
@@ -437,6 +368,104 @@ class ConversationService:
 
     async def alert(self, session: AsyncSession, kind: str, message: str, **data: Any) -> None:
         await raise_alert(session, kind, message, **data)
+
+
+# Statements built once: building these CTEs costs more CPU than running them (column collections).
+
+
+@cache
+def _arrival_statement() -> Executable:
+    """`ConversationService.arrive` as one statement (bound: phone, profile_name, arrived_at,
+    referral, kind, body, wamid, payload, processed_at)."""
+    values = select(
+        bindparam("phone", type_=String()).label("phone"),
+        bindparam("profile_name", type_=String()).label("profile_name"),
+        bindparam("arrived_at", type_=DateTime(timezone=True)).label("last_inbound_at"),
+        bindparam("referral", type_=JSONB(none_as_null=True)).label("referral"),
+    ).where(~exists().where(ConversationMessage.wamid == bindparam("wamid", type_=String())))
+    columns = ["phone", "profile_name", "last_inbound_at", "referral"]
+    upsert = insert(Conversation).from_select(columns, values)
+    current, new = Conversation.__table__.c, upsert.excluded
+    conversation = (
+        upsert.on_conflict_do_update(
+            index_elements=[Conversation.phone],
+            set_={
+                # The name the guest shows now; the ad they came from last (kept when none).
+                "profile_name": func.coalesce(new.profile_name, current.profile_name),
+                "referral": func.coalesce(new.referral, current.referral),
+                "last_inbound_at": new.last_inbound_at,
+                "updated_at": func.now(),
+            },
+        )
+        .returning(*Conversation.__table__.c)
+        .cte("conversation")
+    )
+    message = (
+        insert(ConversationMessage)
+        .from_select(
+            INBOUND_COLUMNS,
+            select(
+                conversation.c.id,
+                literal("in"),
+                literal("guest"),
+                bindparam("kind", type_=String()),
+                bindparam("body", type_=Text()),
+                bindparam("wamid", type_=String()),
+                bindparam("payload", type_=JSONB()),
+                bindparam("processed_at", type_=DateTime(timezone=True)),
+            ),
+        )
+        .on_conflict_do_nothing(index_elements=[ConversationMessage.wamid])
+        .returning(ConversationMessage.id)
+        .cte("message")
+    )
+    both = select(*conversation.c, message.c.id.label("message_id")).select_from(
+        conversation.outerjoin(message, true())
+    )
+    return select(Conversation, message.c.id.label("message_id")).from_statement(both)
+
+
+@cache
+def _replies_statement() -> Executable:
+    """`ConversationService.send_all` as one statement (bound: conversation_id, replies).
+
+    Core inserts (tables, not entities): with parameters, an entity's insert would be an ORM bulk
+    insert. The replies come as one JSONB array, so the statement is the same however many there are; the
+    rows' ids, and so their jobs' ids, follow the array's order.
+    """
+    given = (
+        func.jsonb_array_elements(bindparam("replies", type_=JSONB))
+        .table_valued(column("value", JSONB), with_ordinality="n")
+        .render_derived()
+    )
+    messages = (
+        insert(typing.cast(Table, ConversationMessage.__table__))
+        .from_select(
+            ["conversation_id", "direction", "author", "body", "payload", "delivery_status"],
+            select(
+                bindparam("conversation_id", type_=BigInteger()),
+                literal("out"),
+                literal("bot"),
+                given.c.value.op("->>")("text"),
+                given.c.value,
+                literal("queued"),
+            ).order_by(given.c.n),
+        )
+        .returning(ConversationMessage.id)
+        .cte("messages")
+    )
+    return (
+        insert(typing.cast(Table, Job.__table__))
+        .from_select(
+            ["kind", "payload", "dedupe_key"],
+            select(
+                literal(WHATSAPP_SEND, String()),
+                func.jsonb_build_object("message_id", messages.c.id),
+                func.concat("wa-out:", messages.c.id),
+            ).order_by(messages.c.id),
+        )
+        .returning(Job.id, wake_workers())
+    )
 
 
 conversations = ConversationService()
