@@ -35,21 +35,24 @@ async def process_inbound_job(ctx: JobContext, payload: dict[str, Any]) -> None:
 async def send_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     """Delivers one queued outbound message; a message that already has a wamid is never sent again."""
     async with ctx.db.session_scope() as session:
-        message = await session.get(ConversationMessage, int(payload["message_id"]))
+        found = (
+            await session.execute(
+                select(ConversationMessage, Conversation.phone, Conversation.last_inbound_at)
+                .join(Conversation, Conversation.id == ConversationMessage.conversation_id)
+                .where(ConversationMessage.id == int(payload["message_id"]))
+            )
+        ).one_or_none()
+        if found is None:
+            return
+        message, phone, last_inbound = found
         # A wamid means Meta accepted it: never again. "failed" without one is our own give-up,
         # which the operator may retry from the dead-letter list.
-        if (
-            message is None
-            or message.wamid is not None
-            or message.delivery_status not in ("queued", "failed", "held")
-        ):
+        if message.wamid is not None or message.delivery_status not in ("queued", "failed", "held"):
             return
         configured = ctx.settings.whatsapp_configured
         if not configured:
             # A setting, not an incident: the message waits in its conversation, shown as not sent.
             message.delivery_status = "held"
-        conversation = await session.get_one(Conversation, message.conversation_id)
-        phone, last_inbound = conversation.phone, conversation.last_inbound_at
         reply = Reply.from_json(message.payload)
     if not configured:
         raise Held("WhatsApp is not configured: set WHATSAPP_PHONE_NUMBER_ID and WHATSAPP_ACCESS_TOKEN")

@@ -1,4 +1,4 @@
-"""`GET/POST /api/v1/webhooks/whatsapp`: Meta's handshake, then verify, record, acknowledge, process."""
+"""`GET/POST /api/v1/webhooks/whatsapp`: Meta's handshake, then verify, store and answer, acknowledge."""
 
 from __future__ import annotations
 
