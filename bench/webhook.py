@@ -1,8 +1,9 @@
 """WhatsApp webhook to reply enqueued: signed messages at a steady rate into a real server and worker.
 
-Each simulated guest sends a message, waits for the bot's reply to reach the (local, fake) Graph
-API, then sends its next one; new messages start on a fixed schedule (the inbound rate). A share of
-the messages is delivered twice at once, as Meta may (`--redeliver`).
+Simulated guests talk at once, each going through the same five-line script: message i goes to
+guest i % guests on a fixed schedule (the inbound rate), and a guest's next message waits until the
+bot's reply to the last is queued; replies are followed to the (local, fake) Graph API meanwhile. A
+share of the messages is delivered twice at once, as Meta may (`--redeliver`).
 
 Printed: messages/s sent and handled; latency from the webhook POST to the reply's delivery job
 being committed (the server acknowledges only after it: signature check, storage, NLU, the state
@@ -121,10 +122,14 @@ async def drive(base: str, graph: FakeGraph, args: argparse.Namespace) -> Run:
     run = Run()
     interval = 1 / args.rate
     total = int(args.rate * args.seconds)
+    # Guests talk at once: message i goes to guest i % guests, so each writes every
+    # `guests / rate` seconds and the server sees the inbound rate for real.
+    guests = max(1, -(-total // len(SCRIPT)))
     every = round(1 / args.redeliver) if args.redeliver > 0 else 0
     arrivals = Arrivals(graph)
     watcher = asyncio.create_task(arrivals.watch())
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    # Idle connections expire before uvicorn's keep-alive (5 s) closes them under our feet.
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None, keepalive_expiry=2)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
 
         async def post(body: bytes) -> httpx.Response:
@@ -132,12 +137,17 @@ async def drive(base: str, graph: FakeGraph, args: argparse.Namespace) -> Run:
             return await client.post("/api/v1/webhooks/whatsapp", content=body, headers=headers)
 
         async def one(i: int, phone: str, turn: int) -> None:
-            body = envelope(phone, i, SCRIPT[i % len(SCRIPT)])
+            body = envelope(phone, i, SCRIPT[turn])
             started = time.monotonic()
             run.first_post = run.first_post or started
             run.last_post = started
             twice = every and i % every == every - 1
-            responses = await asyncio.gather(*(post(body) for _ in range(2 if twice else 1)))
+            try:
+                responses = await asyncio.gather(*(post(body) for _ in range(2 if twice else 1)))
+            except httpx.HTTPError as exc:
+                run.posted += 1
+                run.errors.append(f"message {i}: {type(exc).__name__} {exc}")
+                return
             acked = time.monotonic()
             run.posted += 1
             run.last_ack = max(run.last_ack, acked)
@@ -145,21 +155,27 @@ async def drive(base: str, graph: FakeGraph, args: argparse.Namespace) -> Run:
                 run.errors.append(f"message {i}: HTTP {[r.status_code for r in responses]}")
                 return
             run.enqueued.append(acked - started)
+            deliveries.append(asyncio.create_task(delivered(i, phone, turn, started)))
+
+        async def delivered(i: int, phone: str, turn: int, started: float) -> None:
             arrived = await arrivals.nth(phone, turn, started + 20)
             if arrived is None:
                 run.errors.append(f"message {i}: no reply at the Graph API within 20 s")
-                return
-            run.delivered.append(arrived - started)
+            else:
+                run.delivered.append(arrived - started)
 
-        # Each phone's messages run in order; phones start on the fixed inbound schedule.
-        async def conversation(first: int) -> None:
-            phone = f"54929440{first // len(SCRIPT):05d}"
-            for turn, i in enumerate(range(first, min(first + len(SCRIPT), total))):
+        # Each guest's messages run in order: the next is posted once the last one's reply is
+        # queued (the 200), not delivered, so a slow delivery cannot slow the inbound rate down.
+        async def conversation(guest: int) -> None:
+            phone = f"54929440{guest:05d}"
+            for turn, i in enumerate(range(guest, total, guests)):
                 await asyncio.sleep(max(0.0, t0 + i * interval - time.monotonic()))
                 await one(i, phone, turn)
 
+        deliveries: list[asyncio.Task[None]] = []
         t0 = time.monotonic()
-        await asyncio.gather(*(conversation(first) for first in range(0, total, len(SCRIPT))))
+        await asyncio.gather(*(conversation(guest) for guest in range(guests)))
+        await asyncio.gather(*deliveries)
     watcher.cancel()
     return run
 
@@ -299,7 +315,7 @@ def measure(url: str, args: argparse.Namespace) -> int:
             procs.append(server)
             procs.append(subprocess.Popen([*cli, "worker"], env={**env, "DATABASE_URL": through("worker")}))
             base = f"http://127.0.0.1:{port}"
-            wait_healthy(base, 60)
+            wait_healthy(base, 180)  # a loaded machine imports the app slowly
             time.sleep(1)  # the worker connects and LISTENs
             pids = process_tree(server.pid)
             cpu_before, counted_before = cpu_seconds(pids), statements()
