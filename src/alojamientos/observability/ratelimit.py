@@ -1,5 +1,11 @@
 """Rate limits for login and webhooks, counted in Redis per client IP (fixed one-minute windows).
 
+The counting is the `limits` library's fixed-window strategy (https://limits.readthedocs.io) on its
+async Redis storage, driven through redis-py's asyncio client (`implementation="redispy"`) over the
+application's own connection pool. An admitted request costs one Redis round trip (`limits` runs
+INCRBY and, on a window's first hit, EXPIRE in one Lua script); a refused one a second (TTL, for
+`Retry-After`). A window starts at its key's first hit and lasts `window` seconds.
+
 nginx limits first (see deploy/nginx/); this is the second line, and the only one on a plain host.
 Redis holds nothing that loses data: when it is unreachable or slow the request goes through
 (booking keeps working), the failure is counted in `alojamientos_errors_total{where="ratelimit.redis"}`
@@ -17,9 +23,13 @@ import json
 import logging
 import math
 import time
+import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import FixedWindowRateLimiter
 from redis.asyncio import Redis
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -40,6 +50,10 @@ class Rule:
     limit: int
     window: int = 60
     methods: frozenset[str] = frozenset({"POST"})
+    item: RateLimitItem = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "item", RateLimitItemPerSecond(max(self.limit, 1), self.window))
 
     def matches(self, method: str, path: str) -> bool:
         if method not in self.methods:
@@ -58,25 +72,46 @@ def default_rules(*, login_per_minute: int = 10, webhooks_per_minute: int = 300)
     ]
 
 
+# One `limits` limiter per (Redis client, key prefix), sharing the client's connection pool; it goes
+# with the client (the app's lifespan closes and replaces it).
+_limiters: weakref.WeakKeyDictionary[Redis, dict[str, FixedWindowRateLimiter]] = weakref.WeakKeyDictionary()
+
+
+def _limiter(redis: Redis, key_prefix: str) -> FixedWindowRateLimiter:
+    by_prefix = _limiters.setdefault(redis, {})
+    limiter = by_prefix.get(key_prefix)
+    if limiter is None:
+        storage = RedisStorage(
+            "async+redis://",
+            implementation="redispy",
+            key_prefix=key_prefix,
+            connection_pool=redis.connection_pool,  # type: ignore[arg-type]
+        )
+        limiter = by_prefix[key_prefix] = FixedWindowRateLimiter(storage)
+    return limiter
+
+
+async def _hit(
+    redis: Redis, key_prefix: str, item: RateLimitItem, identifier: str, redis_timeout: float
+) -> int | None:
+    limiter = _limiter(redis, key_prefix)
+    async with asyncio.timeout(redis_timeout):
+        if await limiter.hit(item, identifier):
+            return None
+        reset_at = await limiter.storage.get_expiry(item.key_for(identifier))
+    return max(1, math.ceil(reset_at - time.time()))
+
+
 async def over_limit(
     redis: Redis, key: str, limit: int, window: int = 60, *, redis_timeout: float = 0.5
 ) -> int | None:
-    """Counts one hit on `key` in the current fixed window of `window` seconds.
+    """Counts one hit on `key` (a Redis key prefix) in its fixed window of `window` seconds.
 
     Returns None while the count is within `limit`, else the seconds until the window resets (for
-    `Retry-After`). Redis errors and timeouts are raised: each caller decides whether to let the
-    request through (the middleware) or to refuse it (work that must not run unbounded).
+    `Retry-After`, 1 to `window`). Redis errors and timeouts are raised: each caller decides whether
+    to let the request through (the middleware) or to refuse it (work that must not run unbounded).
     """
-    now = time.time()
-    window_index = int(now // window)
-    async with asyncio.timeout(redis_timeout):
-        async with redis.pipeline(transaction=True) as pipe:
-            pipe.incr(f"{key}:{window_index}")
-            pipe.expire(f"{key}:{window_index}", window + 1)
-            count, _ = await pipe.execute()
-    if int(count) <= limit:
-        return None
-    return max(1, math.ceil((window_index + 1) * window - now))
+    return await _hit(redis, key, RateLimitItemPerSecond(limit, window), "all", redis_timeout)
 
 
 RedisGetter = Callable[[], "Redis | None"]
@@ -162,13 +197,7 @@ class RateLimitMiddleware:
         if redis is None:
             return None
         try:
-            return await over_limit(
-                redis,
-                f"{self.key_prefix}:{rule.name}:{ip}",
-                rule.limit,
-                rule.window,
-                redis_timeout=self.redis_timeout,
-            )
+            return await _hit(redis, self.key_prefix, rule.item, f"{rule.name}/{ip}", self.redis_timeout)
         except Exception as exc:  # any Redis failure (refused, timeout, auth, OOM) must not block a request
             self._redis_failed(exc)
             return None
