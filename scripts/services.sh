@@ -42,9 +42,11 @@ ensure_packages() {
   # The operator panel's browser tests drive Debian's Chromium through Playwright.
   [ -x /usr/bin/chromium ] || pkgs+=(chromium)
   [ ${#pkgs[@]} -eq 0 ] || apt_install "${pkgs[@]}"
-  # btree_gist ships in the server package from PostgreSQL 10 on; check it is really there.
+  # btree_gist (the no-overlap constraint) and pg_stat_statements (the benchmarks count statements;
+  # preloaded in the clusters started here) ship in the server package from PostgreSQL 10 on.
   local share; share=$("$(pg_bin)/pg_config" --sharedir 2>/dev/null || echo "/usr/share/postgresql/$(basename "$(dirname "$(pg_bin)")")")
-  [ -f "$share/extension/btree_gist.control" ] || apt_install postgresql-contrib
+  [ -f "$share/extension/btree_gist.control" ] && [ -f "$share/extension/pg_stat_statements.control" ] \
+    || apt_install postgresql-contrib
 }
 
 free_port() {
@@ -87,7 +89,7 @@ start_postgres() {
     log "PostgreSQL already running on 127.0.0.1:$port"
   else
     as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=200 -c fsync=off" \
+      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=200 -c fsync=off -c shared_preload_libraries=pg_stat_statements" \
       start >/dev/null || { tail -n 20 "$dir/postgres.log" >&2; exit 1; }
     log "PostgreSQL started on 127.0.0.1:$port"
   fi

@@ -6,6 +6,7 @@ Imports go one way: this module imports the sub-apps (nlu, backup, ops), and the
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from typing import Annotated, Any
 
@@ -47,23 +48,24 @@ app.command("rollback")(rollback_command)
 def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
-    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="worker processes (default: one per core)", show_default=False)
+    ] = None,
 ) -> None:
-    """Serve the JSON API, the webhooks and the public pages."""
-    import uvicorn
-
+    """Serve the JSON API, the webhooks and the public pages (one process per core by default)."""
     from alojamientos.observability.logging import configure_logging
+    from alojamientos.serving import serve as run_server
 
     configure_logging(settings().log_level)
-    uvicorn.run(
-        "alojamientos.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        proxy_headers=True,
-    )
+    raise typer.Exit(run_server(host, port, workers or _cores(), settings().log_level))
+
+
+def _cores() -> int:
+    """The cores this process may run on (its CPU affinity, e.g. `taskset` or a container's cpuset)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 @db_app.command("upgrade")

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from redis.asyncio import Redis
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from alojamientos import __version__
 from alojamientos.admin import mount_admin
 from alojamientos.auth.api import router as auth_router
+from alojamientos.auth.service import TokenCache
 from alojamientos.calendar_sync.api import router as calendar_router
 from alojamientos.channels.whatsapp.webhook import router as whatsapp_router
 from alojamientos.config import Settings, get_settings
@@ -29,7 +30,7 @@ from alojamientos.jobs.api import router as jobs_router
 from alojamientos.kit.inputs import is_data_exception, reject_unstorable_text
 from alojamientos.observability.health import health
 from alojamientos.observability.logging import RequestIdMiddleware
-from alojamientos.observability.metrics import ERRORS, MetricsMiddleware
+from alojamientos.observability.metrics import ERRORS, MetricsMiddleware, exposition
 from alojamientos.observability.ratelimit import RateLimitMiddleware
 from alojamientos.ops.api import router as flags_router
 from alojamientos.payments.api import public as payment_pages
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(reject_unstorable_text)],
     )
     app.state.settings = settings
+    app.state.tokens = TokenCache()  # bearer tokens verified in the last few seconds
     _install_error_handlers(app)
     app.include_router(auth_router)
     app.include_router(reservations_router)
@@ -191,7 +193,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def metrics(request: Request) -> Response:
         # Gauges that live in the database (iCal sync lag) are refreshed at scrape time.
         await health(request.app.state.db, request.app.state.redis, request.app.state.settings)
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
     app.add_middleware(
         RateLimitMiddleware,

@@ -6,8 +6,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from alojamientos.auth.errors import InvalidCredentials
-from alojamientos.auth.models import Operator
-from alojamientos.auth.service import auth
+from alojamientos.auth.service import OperatorIdentity, auth
 from alojamientos.db import SessionDep
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -15,10 +14,11 @@ _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 async def _current_operator(
     request: Request, session: SessionDep, token: Annotated[str | None, Depends(_bearer)]
-) -> Operator:
+) -> OperatorIdentity:
     if not token:
         raise InvalidCredentials("a bearer token is required")
-    return await auth.operator_from_token(session, request.app.state.settings, token)
+    state = request.app.state
+    return await auth.operator_from_token(session, state.settings, token, getattr(state, "tokens", None))
 
 
-CurrentOperator = Annotated[Operator, Depends(_current_operator)]
+CurrentOperator = Annotated[OperatorIdentity, Depends(_current_operator)]

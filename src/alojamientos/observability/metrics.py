@@ -1,14 +1,19 @@
 """Prometheus metrics: HTTP traffic by route, reservation transitions, swallowed errors.
 
 Only prometheus_client at import time: the parser and the CLI count errors here and must load fast.
-Transitions are counted at commit by `observability.transitions`."""
+Transitions are counted at commit by `observability.transitions`.
+
+Under `serve --workers N` (N > 1) every process writes its values to files in
+`PROMETHEUS_MULTIPROC_DIR` (prometheus_client's multiprocess mode, set before this module is
+imported) and /metrics answers the sum over all of them (`exposition`), whichever process serves it."""
 
 from __future__ import annotations
 
+import os
 import time
 from typing import TYPE_CHECKING
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,6 +36,7 @@ ICAL_LAG = Gauge(
     "alojamientos_ical_sync_lag_seconds",
     "Seconds since each iCal feed last synced successfully",
     ["feed", "source"],
+    multiprocess_mode="mostrecent",  # set at scrape time by whichever process answers
 )
 JOBS = Counter("alojamientos_jobs_total", "Background jobs run, by kind and outcome", ["kind", "outcome"])
 MERCADOPAGO_NOTIFICATIONS = Counter(
@@ -39,6 +45,17 @@ MERCADOPAGO_NOTIFICATIONS = Counter(
     ["outcome"],
 )
 ERRORS = Counter("alojamientos_errors_total", "Exceptions handled without propagating, by where", ["where"])
+
+
+def exposition() -> bytes:
+    """The Prometheus text format of every metric: this process's, or all processes' under `serve`."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return generate_latest()
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
 
 
 class MetricsMiddleware:
