@@ -73,13 +73,9 @@ def process_tree(pid: int) -> list[int]:
 
 
 def process_role(pid: int) -> str:
-    """'worker', 'supervisor' or 'helper' (multiprocessing's resource tracker), from the command line."""
-    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-    if b"resource_tracker" in cmdline:
-        return "helper"
-    if b"spawn_main" in cmdline:
-        return "worker"
-    return "server"  # the `serve` process itself: a supervisor if it has workers
+    """'worker' (`python -m alojamientos.serving`, also `serve --workers 1`) or 'supervisor'."""
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    return "worker" if b"alojamientos.serving" in cmdline else "supervisor"
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -88,6 +84,15 @@ def peak_rss_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def rss_mib(pid: int) -> float:
+    """The process's resident memory now (VmRSS), MiB; 0 once it has exited."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except FileNotFoundError:
+        return 0.0
+    return next((int(line.split()[1]) / 1024 for line in lines if line.startswith("VmRSS:")), 0.0)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -56,6 +56,7 @@ from bench.common import (
     percentile,
     process_role,
     process_tree,
+    rss_mib,
     scratch_database,
     wait_healthy,
 )
@@ -177,6 +178,7 @@ async def run_load(
         start_day = date.today() + timedelta(days=3)
         latencies: list[float] = []
         outcomes: Counter[int] = Counter()
+        errors: dict[int, str] = {}  # the first body of each unexpected status
         deadline = time.perf_counter() + args.seconds
 
         async def connection(n: int) -> None:
@@ -189,25 +191,35 @@ async def run_load(
                     "check_out": (check_in + timedelta(days=rnd.randint(1, 6))).isoformat(),
                     "guests": rnd.randint(1, 6),
                     "guest_name": f"Huésped {n}",
-                    "guest_phone": f"+54911{rnd.randrange(10_000_000, 99_999_999)}",
+                    "guest_phone": f"+54911{rnd.randrange(50_000_000, 59_999_999)}",
                 }
                 started = time.perf_counter()
                 async with http.post("/api/v1/reservations", json=body) as response:
-                    await response.read()
+                    answer = await response.read()
                 latencies.append(time.perf_counter() - started)
                 outcomes[response.status] += 1
+                if response.status not in (201, 409):
+                    errors.setdefault(response.status, answer.decode(errors="replace")[:300])
 
-        async def sample_connections() -> dict[int, int]:
-            await asyncio.sleep(args.seconds / 2)
-            return established_connections(process_tree(server_pid), port)
+        async def sample_processes() -> tuple[dict[int, int], dict[int, float]]:
+            """Connections per process at half time; each process's largest RSS, every 0.2 s."""
+            rss: dict[int, float] = {}
+            split: dict[int, int] = {}
+            while time.perf_counter() < deadline:
+                for pid in process_tree(server_pid):
+                    rss[pid] = max(rss.get(pid, 0.0), rss_mib(pid))
+                if not split and time.perf_counter() > deadline - args.seconds / 2:
+                    split = established_connections(process_tree(server_pid), port)
+                await asyncio.sleep(0.2)
+            return split, rss
 
         dbid = reset_statements(url)
         pids = process_tree(server_pid)
         cpu_before = {pid: cpu_seconds(pid) for pid in pids}
         client_before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
-        *_, split = await asyncio.gather(
-            *(connection(n) for n in range(args.connections)), sample_connections()
+        *_, (split, rss) = await asyncio.gather(
+            *(connection(n) for n in range(args.connections)), sample_processes()
         )
         elapsed = time.perf_counter() - started
         client_after = resource.getrusage(resource.RUSAGE_SELF)
@@ -217,9 +229,11 @@ async def run_load(
     return {
         "latencies": latencies,
         "outcomes": outcomes,
+        "errors": errors,
         "elapsed": elapsed,
         "cpu": cpu,
         "split": split,
+        "rss": rss,
         "client_cpu": (client_after.ru_utime + client_after.ru_stime)
         - (client_before.ru_utime + client_before.ru_stime),
         "statements_under_load": under_load,
@@ -340,9 +354,7 @@ def report(
     other = {status: n for status, n in sorted(outcomes.items()) if status not in (201, 409)}
     server_cpu = sum(load["cpu"].values())
     under_load = sum(c for c, _ in load["statements_under_load"])
-    workers = {pid: v for pid, v in processes.items() if v[0] in ("worker", "server")}
-    if any(role == "worker" for role, _ in workers.values()):
-        workers = {pid: v for pid, v in workers.items() if v[0] == "worker"}
+    workers = [pid for pid, (role, _) in processes.items() if role == "worker"] or list(processes)
     print(
         f"load               {args.connections} connections for {elapsed:.1f} s, {args.units} units,"
         f" check-ins over {args.days} days, {len(workers)} server process(es)"
@@ -351,6 +363,8 @@ def report(
     print(f"holds created      {outcomes[201]}  ({outcomes[201] / elapsed:.1f}/s)")
     print(f"409s               {outcomes[409]}")
     print("other errors       " + (", ".join(f"{s}: {n}" for s, n in other.items()) if other else "0"))
+    for status, body in load["errors"].items():
+        print(f"  first {status}: {body}")
     print(
         f"latency ms         p50 {percentile(ms, 50):.1f}  p95 {percentile(ms, 95):.1f}"
         f"  p99 {percentile(ms, 99):.1f}"
@@ -364,14 +378,18 @@ def report(
         f"server CPU         {server_cpu:.1f} s, {1000 * server_cpu / max(attempts, 1):.2f} ms per request"
         " (all server processes)"
     )
-    for pid, (role, rss) in sorted(processes.items()):
+    for pid, (role, lifetime_peak) in sorted(processes.items()):
         split = load["split"].get(pid)
-        connections = f", {split} connections mid-load" if split is not None and role != "helper" else ""
+        connections = f", {split} connections mid-load" if split is not None else ""
         print(
-            f"  process {pid:<7}  {role:<10} peak RSS {rss:5.0f} MiB, CPU {load['cpu'].get(pid, 0.0):5.1f} s"
-            f"{connections}"
+            f"  process {pid:<7} {role:<10} RSS under load {load['rss'].get(pid, 0.0):4.0f} MiB"
+            f" (lifetime peak {lifetime_peak:4.0f}), CPU {load['cpu'].get(pid, 0.0):5.1f} s{connections}"
         )
-    print(f"peak RSS           {max(rss for _, rss in workers.values()):.0f} MiB per server process (max)")
+    print(
+        f"peak RSS           {max(load['rss'].get(pid, 0.0) for pid in workers):.0f} MiB per server process"
+        " under load (max over processes; the lifetime peak adds Argon2's 64 MiB in the one that"
+        " answered the login)"
+    )
     print(
         f"client CPU         {load['client_cpu']:.1f} s in {elapsed:.1f} s"
         f" ({100 * load['client_cpu'] / elapsed:.0f} % of one core)"

@@ -6,9 +6,10 @@ connection onto one of the listening sockets: socket(7), "SO_REUSEPORT"). With u
 `--workers`, the processes share one listening socket and whichever wakes first accepts: under
 keep-alive load one process ends up holding most connections while the others idle.
 
-The parent process is a small supervisor: it starts the workers (spawned, fresh interpreters),
-starts a replacement when one dies, and on SIGTERM or SIGINT asks every worker to finish (uvicorn's
-graceful shutdown) and waits for them. Prometheus metrics are kept per process in
+The parent process is a small supervisor: it starts the workers (`python -m alojamientos.serving`,
+fresh interpreters that import the app but not the command line's modules), starts a replacement
+when one dies, and on SIGTERM or SIGINT asks every worker to finish (uvicorn's graceful shutdown)
+and waits for them. Prometheus metrics are kept per process in
 `PROMETHEUS_MULTIPROC_DIR` (a fresh temporary directory unless set) and summed by /metrics
 (`observability.metrics.exposition`).
 """
@@ -16,18 +17,18 @@ graceful shutdown) and waits for them. Prometheus metrics are kept per process i
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import shutil
 import signal
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("alojamientos.serving")  # also when run as __main__ (a worker)
 
 STARTUP_FAILURE = 3  # uvicorn's exit code when the lifespan or the bind fails: restarting would not help
 SHUTDOWN_SECONDS = 30  # how long a worker may take to finish its requests once asked to stop
@@ -58,27 +59,34 @@ def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket
     if reuse_port:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    sock.set_inheritable(True)
     return sock
 
 
+def worker_command(host: str, port: int, log_level: str, *, reuse_port: bool) -> list[str]:
+    """A worker is `python -m alojamientos.serving`: it imports the app, not the command line's modules."""
+    command = [sys.executable, "-m", "alojamientos.serving", host, str(port), log_level]
+    return [*command, "--reuse-port"] if reuse_port else command
+
+
 def serve(host: str, port: int, workers: int, log_level: str) -> int:
-    """Serves until SIGTERM/SIGINT; the exit status (0, or 1 when the workers could not start)."""
+    """Serves until SIGTERM/SIGINT; the exit status (0, or 1 when the workers could not start).
+
+    One worker replaces this process (exec: same pid, signals reach uvicorn directly)."""
     if workers <= 1:
-        _run_worker(host, port, log_level, reuse_port=False)
-        return 0
+        command = worker_command(host, port, log_level, reuse_port=False)
+        os.execv(command[0], command)  # noqa: S606 - this interpreter, our module, typed arguments
     _check_port_free(host, port)
     own_dir = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
     metrics_dir = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="aloj-metrics-"))
     metrics_dir.mkdir(parents=True, exist_ok=True)
     for stale in metrics_dir.glob("*.db"):  # counts of an earlier run must not add up with this one's
         stale.unlink()
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)  # the workers inherit it
     # Holding the port (bound, not listening: it takes no connections) keeps another server from
-    # taking it while workers restart.
+    # taking it while a worker restarts.
     holder = listening_socket(host, port, reuse_port=True)
     try:
-        return _Supervisor(host, port, workers, log_level).run()
+        return _Supervisor(worker_command(host, port, log_level, reuse_port=True), workers, port).run()
     finally:
         holder.close()
         if own_dir:
@@ -93,8 +101,63 @@ def _check_port_free(host: str, port: int) -> None:
         raise SystemExit(f"serve: cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
-def _run_worker(host: str, port: int, log_level: str, *, reuse_port: bool) -> None:
-    """One uvicorn server on its own socket (the body of every worker process)."""
+class _Supervisor:
+    def __init__(self, command: list[str], workers: int, port: int) -> None:
+        self.command = command
+        self.workers = workers
+        self.port = port
+        self.stop = threading.Event()
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(self.command)  # noqa: S603 - this interpreter, our module, typed arguments
+
+    def run(self) -> int:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, lambda *_: self.stop.set())
+        self.processes = [self._start() for _ in range(self.workers)]
+        log.info("serve.started", extra={"workers": [p.pid for p in self.processes], "port": self.port})
+        status = 0
+        while not self.stop.wait(0.5):
+            for index, process in enumerate(self.processes):
+                exitcode = process.poll()
+                if exitcode is None:
+                    continue
+                _mark_dead(process.pid)
+                if exitcode == STARTUP_FAILURE:
+                    log.error("serve.worker_failed_to_start", extra={"pid": process.pid})
+                    status = 1
+                    self.stop.set()
+                    break
+                log.warning("serve.worker_died", extra={"pid": process.pid, "exitcode": exitcode})
+                self.processes[index] = self._start()
+        self._shutdown()
+        return status
+
+    def _shutdown(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(SHUTDOWN_SECONDS)
+            except subprocess.TimeoutExpired:
+                log.warning("serve.worker_killed", extra={"pid": process.pid})
+                process.kill()
+                process.wait()
+            _mark_dead(process.pid)
+        log.info("serve.stopped")
+
+
+def _mark_dead(pid: int) -> None:
+    """Drops a finished worker's live gauges (prometheus_client multiprocess mode)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
+def _worker(host: str, port: int, log_level: str, *, reuse_port: bool) -> None:
+    """One uvicorn server on its own socket: the body of every worker process."""
     import uvicorn
 
     from alojamientos.observability.logging import configure_logging
@@ -105,65 +168,8 @@ def _run_worker(host: str, port: int, log_level: str, *, reuse_port: bool) -> No
     except OSError as exc:
         log.error("serve.bind_failed", extra={"host": host, "port": port, "error": exc.strerror})
         raise SystemExit(STARTUP_FAILURE) from None
-    config = uvicorn.Config(**uvicorn_options(host, port))
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(uvicorn.Config(**uvicorn_options(host, port))).run(sockets=[sock])
 
 
-def _worker_main(host: str, port: int, log_level: str) -> None:
-    # uvicorn handles SIGTERM and SIGINT (Ctrl-C reaches the whole process group) with a graceful stop.
-    _run_worker(host, port, log_level, reuse_port=True)
-
-
-class _Supervisor:
-    def __init__(self, host: str, port: int, workers: int, log_level: str) -> None:
-        self.args = (host, port, log_level)
-        self.workers = workers
-        self.context = multiprocessing.get_context("spawn")
-        self.stop = threading.Event()
-        self.processes: list[BaseProcess] = []
-
-    def _start(self) -> BaseProcess:
-        process = self.context.Process(target=_worker_main, args=self.args, name="alojamientos-worker")
-        process.start()
-        return process
-
-    def run(self) -> int:
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(sig, lambda *_: self.stop.set())
-        self.processes = [self._start() for _ in range(self.workers)]
-        log.info("serve.started", extra={"workers": [p.pid for p in self.processes], "port": self.args[1]})
-        status = 0
-        while not self.stop.wait(0.5):
-            for index, process in enumerate(self.processes):
-                if process.exitcode is None:
-                    continue
-                _mark_dead(process)
-                if process.exitcode == STARTUP_FAILURE:
-                    log.error("serve.worker_failed_to_start", extra={"pid": process.pid})
-                    status = 1
-                    self.stop.set()
-                    break
-                log.warning("serve.worker_died", extra={"pid": process.pid, "exitcode": process.exitcode})
-                self.processes[index] = self._start()
-        self._shutdown()
-        return status
-
-    def _shutdown(self) -> None:
-        for process in self.processes:
-            if process.exitcode is None and process.pid is not None:
-                os.kill(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            process.join(SHUTDOWN_SECONDS)
-            if process.exitcode is None:
-                log.warning("serve.worker_killed", extra={"pid": process.pid})
-                process.kill()
-                process.join()
-            _mark_dead(process)
-        log.info("serve.stopped")
-
-
-def _mark_dead(process: BaseProcess) -> None:
-    from prometheus_client import multiprocess
-
-    if process.pid is not None:
-        multiprocess.mark_process_dead(process.pid)  # type: ignore[no-untyped-call]
+if __name__ == "__main__":
+    _worker(sys.argv[1], int(sys.argv[2]), sys.argv[3], reuse_port="--reuse-port" in sys.argv[4:])

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from bench.common import established_connections, process_role, process_tree
+
 from tests.fixtures.server import free_port, serve_process
 
 CONNECTIONS = 32

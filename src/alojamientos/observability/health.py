@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import functools
 import logging
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
@@ -12,11 +15,45 @@ from sqlalchemy import text
 from alojamientos import __version__
 from alojamientos.config import Settings
 from alojamientos.db import Database
-from alojamientos.migrations import head_revision, known_revisions
 from alojamientos.observability.metrics import ERRORS, ICAL_LAG
 
 log = logging.getLogger(__name__)
 CHECK_TIMEOUT = 2.0
+VERSIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+
+
+@functools.cache
+def _migrations() -> tuple[frozenset[str], str]:
+    """(every revision, the head), read from the revision files' `revision` / `down_revision`.
+
+    The same answers as `alojamientos.migrations` (Alembic's ScriptDirectory; a test compares
+    them), without importing Alembic into every server process (about 10 MB each)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in VERSIONS.glob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+            if not isinstance(target, ast.Name) or not isinstance(node, ast.Assign | ast.AnnAssign):
+                continue
+            value = ast.literal_eval(node.value) if node.value is not None else None
+            if target.id == "revision":
+                revisions.add(str(value))
+            elif target.id == "down_revision" and value is not None:
+                parents.update(value if isinstance(value, tuple | list) else [value])
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"expected one migration head, found {sorted(heads)}")
+    return frozenset(revisions), heads.pop()
+
+
+def head_revision() -> str:
+    """This code's migration head."""
+    return _migrations()[1]
+
+
+def known_revisions() -> frozenset[str]:
+    """Every revision this code's migrations know: one it does not know was written by a newer release."""
+    return _migrations()[0]
 
 
 async def _database(db: Database) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -63,6 +63,9 @@ class MetricsMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # (method, route, status) → its counter and histogram children: `labels()` validates and
+        # locks on every call, a dict lookup does not. Bounded: routes are templates, never paths.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,9 +83,16 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = _route_template(scope)
-            HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
-            HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
+            key = (scope["method"], _route_template(scope), status)
+            children = self._children.get(key)
+            if children is None:
+                method, route, _ = key
+                children = self._children[key] = (
+                    HTTP_REQUESTS.labels(method, route, str(status)),
+                    HTTP_LATENCY.labels(method, route),
+                )
+            children[0].inc()
+            children[1].observe(time.perf_counter() - started)
 
 
 def _route_template(scope: Scope) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from alojamientos.config import Settings
 from alojamientos.db import Database
-from alojamientos.migrations import head_revision
+from alojamientos.observability.health import head_revision  # no Alembic import in the server
 from alojamientos.ops.backup import latest_backup, offsite
 from alojamientos.ops.checks import Check
 
