@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 from datetime import timedelta
 
 import httpx
@@ -107,3 +109,20 @@ def test_json_log_lines_carry_request_id_and_masked_fields() -> None:
     assert line["guest_email"] == "a***@example.com"
     assert line["request_id"] == "req-123456"
     assert line["level"] == "info"
+
+
+def test_health_reads_the_same_migration_head_as_alembic() -> None:
+    """Health finds the head without importing Alembic (server processes stay lighter)."""
+    from alojamientos.observability import health
+
+    assert health.head_revision() == head_revision()
+
+
+def test_the_server_app_does_not_import_alembic() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, alojamientos.main; print('alembic' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == "False"
