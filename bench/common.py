@@ -68,7 +68,10 @@ def process_tree(pid: int) -> list[int]:
         current = todo.pop()
         found.append(current)
         for task in Path(f"/proc/{current}/task").glob("*/children"):
-            todo += [int(child) for child in task.read_text().split()]
+            try:
+                todo += [int(child) for child in task.read_text().split()]
+            except FileNotFoundError:  # the thread or process has exited
+                continue
     return found
 
 
@@ -103,9 +106,32 @@ def cpu_seconds(pid: int) -> float:
 
 def established_connections(pids: list[int], port: int) -> dict[int, int]:
     """Per process, how many established TCP connections it holds on local `port` (IPv4 loopback)."""
+    return _sockets_by_process(pids, port, "01")  # 01: ESTABLISHED
+
+
+def listening_processes(pids: list[int], port: int) -> list[int]:
+    """The processes among `pids` that listen on `port` (IPv4)."""
+    return [pid for pid, n in _sockets_by_process(pids, port, "0A").items() if n]  # 0A: LISTEN
+
+
+def wait_listening(server_pid: int, port: int, workers: int, seconds: float = 120) -> None:
+    """Until `workers` processes of the server listen on `port`: with one SO_REUSEPORT socket per
+    process, a connection made earlier lands on the processes already up and stays there."""
+    deadline = time.monotonic() + seconds
+    while len(listening_processes(process_tree(server_pid), port)) < workers:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"fewer than {workers} server processes listen on port {port}")
+        time.sleep(0.2)
+
+
+def _sockets_by_process(pids: list[int], port: int, state: str) -> dict[int, int]:
     inodes: dict[str, int] = {}
     for pid in pids:
-        for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            fds = list(Path(f"/proc/{pid}/fd").iterdir())
+        except FileNotFoundError:  # the process has exited
+            continue
+        for fd in fds:
             try:
                 target = os.readlink(fd)
             except OSError:  # closed meanwhile
@@ -116,6 +142,6 @@ def established_connections(pids: list[int], port: int) -> dict[int, int]:
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
         local_port = int(fields[1].rsplit(":", 1)[1], 16)
-        if local_port == port and fields[3] == "01" and fields[9] in inodes:  # 01: ESTABLISHED
+        if local_port == port and fields[3] == state and fields[9] in inodes:
             counts[inodes[fields[9]]] += 1
     return counts

@@ -59,6 +59,7 @@ from bench.common import (
     rss_mib,
     scratch_database,
     wait_healthy,
+    wait_listening,
 )
 
 from alojamientos.reservations.models import OCCUPYING
@@ -149,6 +150,7 @@ def measure(url: str, args: argparse.Namespace) -> int:
     try:
         base = f"http://127.0.0.1:{port}"
         wait_healthy(base, seconds=120)  # a busy 2-core machine imports the app slowly
+        wait_listening(server.pid, port, args.workers or len(os.sched_getaffinity(0)))
         token = httpx.post(
             f"{base}/api/v1/auth/token", data={"username": "bench@example.com", "password": PASSWORD}
         ).json()["access_token"]

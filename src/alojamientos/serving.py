@@ -2,7 +2,9 @@
 
 With several workers, every worker process listens on its own `SO_REUSEPORT` socket bound to the same
 address, so the kernel spreads new connections evenly over the processes (Linux hashes each
-connection onto one of the listening sockets: socket(7), "SO_REUSEPORT"). With uvicorn's own
+connection onto one of the listening sockets: socket(7), "SO_REUSEPORT"). The supervisor makes
+those sockets before starting the workers and keeps them, so a worker that starts late or restarts
+finds its share of connections waiting rather than lost. With uvicorn's own
 `--workers`, the processes share one listening socket and whichever wakes first accepts: under
 keep-alive load one process ends up holding most connections while the others idle.
 
@@ -62,10 +64,12 @@ def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket
     return sock
 
 
-def worker_command(host: str, port: int, log_level: str, *, reuse_port: bool) -> list[str]:
-    """A worker is `python -m alojamientos.serving`: it imports the app, not the command line's modules."""
+def worker_command(host: str, port: int, log_level: str, fd: int | None = None) -> list[str]:
+    """A worker is `python -m alojamientos.serving`: it imports the app, not the command line's modules.
+
+    With `fd`, it serves on that inherited listening socket instead of binding one."""
     command = [sys.executable, "-m", "alojamientos.serving", host, str(port), log_level]
-    return [*command, "--reuse-port"] if reuse_port else command
+    return [*command, str(fd)] if fd is not None else command
 
 
 def serve(host: str, port: int, workers: int, log_level: str) -> int:
@@ -73,22 +77,27 @@ def serve(host: str, port: int, workers: int, log_level: str) -> int:
 
     One worker replaces this process (exec: same pid, signals reach uvicorn directly)."""
     if workers <= 1:
-        command = worker_command(host, port, log_level, reuse_port=False)
+        command = worker_command(host, port, log_level)
         os.execv(command[0], command)  # noqa: S606 - this interpreter, our module, typed arguments
     _check_port_free(host, port)
+    # Every worker's socket is made and listening here, before any worker starts, and kept across
+    # worker restarts: connections wait in its backlog while its worker starts, so none lands
+    # only on the workers that happened to be up first, and none is reset when a worker dies.
+    sockets = [listening_socket(host, port, reuse_port=True) for _ in range(workers)]
+    for sock in sockets:
+        sock.listen(2048)  # uvicorn's default backlog
     own_dir = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
     metrics_dir = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="aloj-metrics-"))
     metrics_dir.mkdir(parents=True, exist_ok=True)
     for stale in metrics_dir.glob("*.db"):  # counts of an earlier run must not add up with this one's
         stale.unlink()
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)  # the workers inherit it
-    # Holding the port (bound, not listening: it takes no connections) keeps another server from
-    # taking it while a worker restarts.
-    holder = listening_socket(host, port, reuse_port=True)
     try:
-        return _Supervisor(worker_command(host, port, log_level, reuse_port=True), workers, port).run()
+        commands = [worker_command(host, port, log_level, sock.fileno()) for sock in sockets]
+        return _Supervisor(commands, port).run()
     finally:
-        holder.close()
+        for sock in sockets:
+            sock.close()
         if own_dir:
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
@@ -102,20 +111,23 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 class _Supervisor:
-    def __init__(self, command: list[str], workers: int, port: int) -> None:
-        self.command = command
-        self.workers = workers
+    """Runs one worker per command (each with its own socket), restarting any that dies."""
+
+    def __init__(self, commands: list[list[str]], port: int) -> None:
+        self.commands = commands
         self.port = port
         self.stop = threading.Event()
         self.processes: list[subprocess.Popen[bytes]] = []
 
-    def _start(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(self.command)  # noqa: S603 - this interpreter, our module, typed arguments
+    def _start(self, index: int) -> subprocess.Popen[bytes]:
+        command = self.commands[index]
+        # This interpreter, our module, typed arguments; the socket's descriptor is inherited.
+        return subprocess.Popen(command, pass_fds=[int(command[-1])])  # noqa: S603
 
     def run(self) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, lambda *_: self.stop.set())
-        self.processes = [self._start() for _ in range(self.workers)]
+        self.processes = [self._start(index) for index in range(len(self.commands))]
         log.info("serve.started", extra={"workers": [p.pid for p in self.processes], "port": self.port})
         status = 0
         while not self.stop.wait(0.5):
@@ -130,7 +142,7 @@ class _Supervisor:
                     self.stop.set()
                     break
                 log.warning("serve.worker_died", extra={"pid": process.pid, "exitcode": exitcode})
-                self.processes[index] = self._start()
+                self.processes[index] = self._start(index)
         self._shutdown()
         return status
 
@@ -156,20 +168,23 @@ def _mark_dead(pid: int) -> None:
     multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
-def _worker(host: str, port: int, log_level: str, *, reuse_port: bool) -> None:
-    """One uvicorn server on its own socket: the body of every worker process."""
+def _worker(host: str, port: int, log_level: str, fd: int | None) -> None:
+    """One uvicorn server, on the socket inherited as `fd` or on its own: the body of every worker."""
     import uvicorn
 
     from alojamientos.observability.logging import configure_logging
 
     configure_logging(log_level)
-    try:
-        sock = listening_socket(host, port, reuse_port=reuse_port)
-    except OSError as exc:
-        log.error("serve.bind_failed", extra={"host": host, "port": port, "error": exc.strerror})
-        raise SystemExit(STARTUP_FAILURE) from None
+    if fd is not None:
+        sock = socket.socket(fileno=fd)
+    else:
+        try:
+            sock = listening_socket(host, port, reuse_port=False)
+        except OSError as exc:
+            log.error("serve.bind_failed", extra={"host": host, "port": port, "error": exc.strerror})
+            raise SystemExit(STARTUP_FAILURE) from None
     uvicorn.Server(uvicorn.Config(**uvicorn_options(host, port))).run(sockets=[sock])
 
 
 if __name__ == "__main__":
-    _worker(sys.argv[1], int(sys.argv[2]), sys.argv[3], reuse_port="--reuse-port" in sys.argv[4:])
+    _worker(sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else None)

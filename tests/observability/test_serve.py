@@ -7,12 +7,11 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-from bench.common import established_connections, process_role, process_tree
+from bench.common import established_connections, listening_processes, process_role, process_tree
 
 from tests.fixtures.server import free_port, serve_process
 
@@ -20,22 +19,9 @@ CONNECTIONS = 32
 
 
 def listening_workers(supervisor: int, port: int) -> list[int]:
-    """Worker processes that hold a listening socket on `port`."""
+    """Worker processes that hold a listening socket on `port` (inherited from the supervisor)."""
     workers = [pid for pid in process_tree(supervisor) if process_role(pid) == "worker"]
-    listening = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # 0A: LISTEN
-            listening.add(fields[9])
-    return [
-        pid
-        for pid in workers
-        if any(os.readlink(fd).removeprefix("socket:[").rstrip("]") in listening for fd in fds(pid))
-    ]
-
-
-def fds(pid: int) -> list[Path]:
-    return list(Path(f"/proc/{pid}/fd").iterdir())
+    return listening_processes(workers, port)
 
 
 def requests_counted(base: str) -> float:
@@ -51,13 +37,11 @@ def test_two_workers_share_the_connections_and_the_metrics(
 ) -> None:
     with serve_process(tmp_path_factory.mktemp("serve-2"), workers=2) as (base, server):
         port = int(base.rsplit(":", 1)[1])
-        deadline = time.monotonic() + 120
-        while len(listening_workers(server.pid, port)) < 2:  # the second may still be importing
-            assert time.monotonic() < deadline, "the second worker never listened"
-            time.sleep(0.2)
         workers = listening_workers(server.pid, port)
+        assert len(workers) == 2  # sockets made by the supervisor: listening before the workers start
         clients = [
-            httpx.Client(base_url=base, limits=httpx.Limits(max_connections=1)) for _ in range(CONNECTIONS)
+            httpx.Client(base_url=base, limits=httpx.Limits(max_connections=1), timeout=120)
+            for _ in range(CONNECTIONS)
         ]
         try:
             for client in clients:  # one kept-alive connection each, two requests on it
