@@ -113,9 +113,11 @@ def test_json_log_lines_carry_request_id_and_masked_fields() -> None:
 
 def test_health_reads_the_same_migration_head_as_alembic() -> None:
     """Health finds the head without importing Alembic (server processes stay lighter)."""
+    from alojamientos import migrations
     from alojamientos.observability import health
 
-    assert health.head_revision() == head_revision()
+    assert health.head_revision() == migrations.head_revision()
+    assert health.known_revisions() == migrations.known_revisions()
 
 
 def test_the_server_app_does_not_import_alembic() -> None:

@@ -8,10 +8,6 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
-
-from alojamientos.migrations import alembic_config
-
 VERSIONS = "src/alojamientos/migrations/versions"
 _REVISION = re.compile(r"^revision(?::\s*str)?\s*=\s*['\"]([^'\"]+)['\"]", re.M)
 _DOWN = re.compile(r"^down_revision\s*(?::[^=]+)?=\s*(?:['\"]([^'\"]+)['\"]|None)", re.M)
@@ -61,6 +57,11 @@ class Step:
 
 def migrations_between(current: str | None, target: str | None) -> list[Step]:
     """The migrations to revert to go from `current` down to `target`, newest first (this code's scripts)."""
+    # Imported here: the panel imports this module, and every server process would load Alembic.
+    from alembic.script import ScriptDirectory
+
+    from alojamientos.migrations import alembic_config
+
     script = ScriptDirectory.from_config(alembic_config())
     if current is None or current == target:
         return []
