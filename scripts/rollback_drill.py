@@ -81,7 +81,7 @@ PY = sys.executable
 PASSWORD = "drill-operator-password"
 OPERATOR = "drill@example.com"
 APP_SECRET = "drill-whatsapp-app-secret"
-RATE = float(os.environ.get("DRILL_RATE", "30"))  # requests/s, steady: at least 20, and 1,000 within the deploys
+RATE = float(os.environ.get("DRILL_RATE", "30"))  # requests/s: at least 20; 1,000 within the deploys
 MEASURED = int(
     os.environ.get("DRILL_MEASURED", "1000")
 )  # requests the zero-downtime phases must add up to (the last steady phase waits for them)  # requests/s: M >= 1,000 within the zero-downtime phases
