@@ -8,7 +8,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, bindparam, select
+from sqlalchemy import Executable, bindparam, cast, exists, literal_column, null, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -179,7 +179,28 @@ def _written(notify: bool) -> Executable:
     )
     event, woken = events.chained(new, from_status=None, notify=notify)
     written = select(new, event, woken).join_from(new, event, event.c.reservation_id == new.c.id)
-    return select(Reservation, ReservationEvent).from_statement(written)
+    # Refused: the first occupying stay in the way, as a reservation row with no event. It reads the
+    # statement's snapshot, so a competitor the exclusion check waited for is not in it (`_insert`).
+    in_the_way = (
+        repository.overlapping(
+            bindparam("new_check_in", type_=columns["check_in"].type),
+            bindparam("new_check_out", type_=columns["check_out"].type),
+        )
+        .with_only_columns(
+            *Reservation.__table__.c,
+            *(cast(null(), c.type).label(c.name) for c in ReservationEvent.__table__.c),
+            literal_column("0").label("woken"),
+        )
+        .where(
+            Reservation.accommodation_id
+            == bindparam("new_accommodation_id", type_=columns["accommodation_id"].type),
+            ~exists(select(new.c.id)),
+        )
+        .order_by(Reservation.check_in)
+        .limit(1)
+    )
+    both = union_all(written, in_the_way)
+    return select(Reservation, ReservationEvent).from_statement(both)
 
 
 async def _insert(
@@ -195,21 +216,27 @@ async def _insert(
     its job), in one statement; DatesUnavailable (409) when an occupying stay shares a night.
 
     `ON CONFLICT DO NOTHING` (no target) covers both the exclusion constraint and the unique code, so
-    a refusal leaves the transaction usable (no savepoint): when no row comes back we look for the stay
-    in the way (committed: the check waited for it); none means the code was taken, so draw another.
+    a refusal leaves the transaction usable (no savepoint). A refusal returns the stay in the way with
+    no event when the statement's snapshot holds it; when nothing comes back (a competitor committed
+    while the check waited for it, after our snapshot) one more read looks for it; none means the
+    code was taken, so draw another.
     """
     row_values = {**_ROW_DEFAULTS, **values}
     params = {f"new_{name}": row_values[name] for name in _NEW_ROW}
     params |= events.event_params(values["status"], actor=actor, reason=reason, data=data)
     for _attempt in range(5):
         row = (await session.execute(_written(notify), {**params, "new_code": new_code()})).first()
-        if row is not None:
+        unit_id, check_in, check_out = values["accommodation_id"], values["check_in"], values["check_out"]
+        if row is not None and row[1] is not None:
             reservation: Reservation = row[0]
             created: ReservationEvent = row[1]
             set_committed_value(reservation, "events", [created])
             count_transition(session, None, values["status"])
             return reservation
-        unit_id, check_in, check_out = values["accommodation_id"], values["check_in"], values["check_out"]
+        if row is not None:  # refused, and the statement saw the stay in the way
+            raise _unavailable(unit_id, row[0])
+        # Refused with nothing in the statement's snapshot: the stay in the way may have committed while
+        # the exclusion check waited for it, visible only to a new statement (READ COMMITTED).
         other = await clash(session, unit_id, check_in, check_out)
         if other is not None:
             raise _unavailable(unit_id, other)
