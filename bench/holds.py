@@ -52,6 +52,7 @@ from bench.common import (
     cpu_seconds,
     established_connections,
     free_port,
+    machine_busy_seconds,
     peak_rss_mib,
     percentile,
     process_role,
@@ -122,6 +123,10 @@ def require_pg_stat_statements(url: str) -> None:
                 " does for clusters it starts; restart an older one with `scripts/services.sh stop RUN_DIR`)"
             )
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        # Planning time too (an unprepared statement is planned on every execution), for the scratch
+        # database's sessions only: they all start after this.
+        name = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+        conn.execute(f'ALTER DATABASE "{name}" SET pg_stat_statements.track_planning = on')
 
 
 def measure(url: str, args: argparse.Namespace) -> int:
@@ -132,8 +137,6 @@ def measure(url: str, args: argparse.Namespace) -> int:
         "ALOJAMIENTOS_ENV_FILE": "",
         "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-only-signing-key-0123456789abcdef",
         "LOG_LEVEL": "WARNING",
-        "DATABASE_POOL_SIZE": "10",
-        "DATABASE_MAX_OVERFLOW": "10",
     }
     cli = [sys.executable, "-m", "alojamientos"]
     subprocess.run(
@@ -217,16 +220,26 @@ async def run_load(
 
         dbid = reset_statements(url)
         pids = process_tree(server_pid)
+        database_before = {pid: cpu_seconds(pid) for pid in database_processes(url)}
+        sessions_before = sessions_opened(url)
         cpu_before = {pid: cpu_seconds(pid) for pid in pids}
         client_before = resource.getrusage(resource.RUSAGE_SELF)
+        machine_before = machine_busy_seconds()
         started = time.perf_counter()
         *_, (split, rss) = await asyncio.gather(
             *(connection(n) for n in range(args.connections)), sample_processes()
         )
         elapsed = time.perf_counter() - started
+        machine_busy = machine_busy_seconds() - machine_before
         client_after = resource.getrusage(resource.RUSAGE_SELF)
         cpu = {pid: cpu_seconds(pid) - cpu_before.get(pid, 0.0) for pid in process_tree(server_pid)}
+        # Backends the pools opened during the load count whole; none end (the pools keep them).
+        database_cpu = sum(
+            cpu_seconds(pid) - database_before.get(pid, 0.0) for pid in database_processes(url)
+        )
+        sessions = sessions_opened(url) - sessions_before
         under_load = statement_calls(url, dbid)
+        statement_times = statement_time(url, dbid)
         per_hold, per_conflict, statements = await probe_statements(http, url, dbid, quiet_unit, start_day)
     return {
         "latencies": latencies,
@@ -239,6 +252,10 @@ async def run_load(
         "client_cpu": (client_after.ru_utime + client_after.ru_stime)
         - (client_before.ru_utime + client_before.ru_stime),
         "statements_under_load": under_load,
+        "statement_times": statement_times,
+        "database_cpu": database_cpu,
+        "machine_busy": machine_busy,
+        "sessions": sessions,
         "statements_per_hold": per_hold,
         "statements_per_conflict": per_conflict,
         "statements": statements,
@@ -261,6 +278,34 @@ def reset_statements(url: str) -> int:
         ]  # type: ignore[index]
         conn.execute("SELECT pg_stat_statements_reset(0, %s, 0)", [dbid])
         return dbid
+
+
+def database_processes(url: str) -> list[int]:
+    """The cluster's postmaster and every backend and helper it runs now."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        data_directory = conn.execute("SHOW data_directory").fetchone()[0]  # type: ignore[index]
+    postmaster = int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
+    return process_tree(postmaster)
+
+
+def sessions_opened(url: str) -> int:
+    """Sessions ever established to the scratch database (pg_stat_database.sessions, PostgreSQL 14+)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        opened = conn.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return int(opened.fetchone()[0])  # type: ignore[index]
+
+
+def statement_time(url: str, dbid: int) -> list[tuple[int, int, float, float, str]]:
+    """(calls, plans, planning ms, execution ms, query) of the scratch database's statements since the
+    last reset, the costliest first (execution time includes waiting for locks)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT calls, plans, total_plan_time, total_exec_time, query FROM pg_stat_statements"
+            " WHERE dbid = %s AND query NOT LIKE %s ORDER BY total_plan_time + total_exec_time DESC LIMIT 6",
+            [dbid, "%pg_stat_statements%"],
+        ).fetchall()
+    return [(int(c), int(p), float(plan), float(run), str(q)) for c, p, plan, run, q in rows]
 
 
 def statement_calls(url: str, dbid: int) -> list[tuple[int, str]]:
@@ -392,9 +437,26 @@ def report(
         " under load (max over processes; the lifetime peak adds Argon2's 64 MiB in the one that"
         " answered the login)"
     )
+    database_cpu: float = load["database_cpu"]
+    print(
+        f"PostgreSQL CPU     {database_cpu:.1f} s, {1000 * database_cpu / max(attempts, 1):.2f} ms per request"
+        f" (postmaster, backends and helpers); {load['sessions']} sessions opened during the load"
+        " (a pool that closes and reopens connections costs a backend each)"
+    )
+    for calls, plans, plan_ms, run_ms, query in load["statement_times"]:
+        print(
+            f"  {calls:6} calls  {plans:6} plans {plan_ms / max(plans, 1):6.3f} ms"
+            f"  run {run_ms / max(calls, 1):6.3f} ms  {' '.join(query.split())[:70]}"
+        )
     print(
         f"client CPU         {load['client_cpu']:.1f} s in {elapsed:.1f} s"
         f" ({100 * load['client_cpu'] / elapsed:.0f} % of one core)"
+    )
+    cores = os.cpu_count() or 1
+    print(
+        f"machine CPU        {load['machine_busy']:.1f} of {cores * elapsed:.1f} core-seconds busy"
+        f" ({load['machine_busy'] - server_cpu - database_cpu - load['client_cpu']:.1f} s outside the"
+        " server, PostgreSQL and this client: Redis, the kernel, other work)"
     )
     print(f"pgbench            {pgbench_tps:.0f} inserts/s (same insert shape, {args.connections} clients)")
     print(f"HTTP / PostgreSQL  {100 * rate / pgbench_tps:.1f} %")
