@@ -54,8 +54,11 @@ class Settings(BaseSettings):
 
     env: Environment = Field(default=Environment.production, alias="ALOJAMIENTOS_ENV")
     database_url: str = "postgresql://aloj@127.0.0.1:5432/alojamientos"
+    # Connections each process keeps open, and no more: a request waits for one rather than open a
+    # connection past the pool (closed again when returned, so a busy process would pay PostgreSQL a
+    # new backend per request), and more backends than PostgreSQL's cores only contend for them.
     database_pool_size: int = 10
-    database_max_overflow: int = 20
+    database_max_overflow: int = 0
     redis_url: str | None = None  # unset: no rate limits, health says Redis is not configured
     secret_key: SecretStr | None = None
     public_base_url: str = "http://127.0.0.1:8000"

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from alojamientos.auth.deps import CurrentOperator
 from alojamientos.calendar_sync.ical_export import export_url
-from alojamientos.db import SessionDep
+from alojamientos.db import SessionDep, StatementSessionDep
 from alojamientos.errors import InvalidInput, error_responses
 from alojamientos.kit.inputs import INT4_MAX
 from alojamientos.kit.queries import count_of
@@ -96,7 +96,7 @@ async def list_accommodations(
 @router.get("/availability", response_model=AvailabilityOut)
 async def availability(
     request: Request,
-    session: SessionDep,
+    session: StatementSessionDep,
     operator: CurrentOperator,
     check_in: date,
     check_out: date,
@@ -127,7 +127,7 @@ async def create_quote(body: QuoteRequest, session: SessionDep, operator: Curren
 
 @router.post("/reservations", status_code=201, response_model=ReservationDetail)
 async def create_reservation(
-    body: ReservationCreate, request: Request, session: SessionDep, operator: CurrentOperator
+    body: ReservationCreate, request: Request, session: StatementSessionDep, operator: CurrentOperator
 ) -> object:
     """A hold (or a confirmed stay); 422 `payment_method_unavailable` when the hold's payment method
     cannot work (Mercado Pago not configured or switched off), before anything is held."""
@@ -217,14 +217,14 @@ async def get_reservation(code: str, session: SessionDep, operator: CurrentOpera
 
 
 @router.post("/reservations/{code}/confirm", response_model=ReservationOut)
-async def confirm_reservation(code: str, session: SessionDep, operator: CurrentOperator) -> object:
+async def confirm_reservation(code: str, session: StatementSessionDep, operator: CurrentOperator) -> object:
     return await transitions.confirm(session, code, actor=_actor(operator))
 
 
 @router.post("/reservations/{code}/cancel", response_model=ReservationOut)
 async def cancel_reservation(
     code: str,
-    session: SessionDep,
+    session: StatementSessionDep,
     operator: CurrentOperator,
     body: Annotated[CancelRequest | None, Body()] = None,
 ) -> object:
