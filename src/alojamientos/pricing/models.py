@@ -4,6 +4,7 @@ from datetime import date, time
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -109,3 +110,15 @@ class Season(TimestampMixin, Base):
     price_per_night: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     multiplier: Mapped[Decimal | None] = mapped_column(Numeric(6, 3))
     min_nights: Mapped[int | None] = mapped_column(Integer)
+
+
+class CatalogVersion(Base):
+    """What a quote reads (units, price settings, seasons) at one version: statement triggers on those
+    tables set it from `catalog_version_seq`, which never repeats a value. No row: nothing changed since
+    the table was emptied (read as 0)."""
+
+    __tablename__ = "catalog_versions"
+    __table_args__ = (CheckConstraint("id = 1", name="singleton"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger)

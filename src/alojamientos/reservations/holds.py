@@ -8,11 +8,25 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, bindparam, cast, exists, literal_column, null, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Executable,
+    bindparam,
+    cast,
+    exists,
+    false,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from alojamientos.errors import AppError
 from alojamientos.kit.clock import utc_now
 from alojamientos.observability.transitions import count_transition
 from alojamientos.pricing.models import PriceSettings
@@ -41,21 +55,41 @@ async def hold(session: AsyncSession, stay: NewStay, *, actor: str) -> Reservati
     From the panel or the API (`source` admin) the stay may carry an agreed `price` and an
     `override_reason` to book past the stay rules; both are in the creation event's data.
     Returns the reservation with its one event loaded (`events`). Two statements: one read (the unit,
-    the settings and the seasons) and one write (the row, its event, the notify job and the wake-up),
-    the write last because the exclusion check may wait for a competing transaction.
+    the settings and the seasons, which the process then keeps: `quotes.booking_facts`) and one write
+    (the row, its event, the notify job and the wake-up), the write last because the exclusion check
+    may wait for a competing transaction. The write checks the catalog version the stay was priced
+    with; when a unit, price or season changed since, the stay is read and priced again.
     Errors: InvalidOverride, AccommodationNotFound (404), AccommodationInactive and the stay limits and
     rules (422, `quotes.bookable`), DatesUnavailable (409, naming the stay in the way).
     """
     if stay.source is not ReservationSource.admin and (stay.override_reason or stay.price):
         raise InvalidOverride("only an operator can agree a price or book past a rule")
-    known, unit = await quotes.unit_facts(session, stay.accommodation_id, (stay.check_in, stay.check_out))
-    if unit is None:
-        raise repository.no_unit(stay.accommodation_id)
-    if not unit.active:
-        raise AccommodationInactive(f"{unit.name} is not taking bookings")
-    stay_quote, override = quotes.bookable(
-        known, unit, stay.check_in, stay.check_out, stay.guests, override_reason=stay.override_reason
-    )
+    for _attempt in range(5):
+        try:
+            return await _hold(session, stay, actor=actor)
+        except _CatalogChanged:  # a unit, a price or a season changed since this process read them
+            quotes.forget_catalog()
+    raise RuntimeError("the units, prices or seasons kept changing while booking: 5 attempts")
+
+
+class _CatalogChanged(Exception):
+    """The booking statement saw a newer catalog version than the facts the stay was priced with."""
+
+
+async def _hold(session: AsyncSession, stay: NewStay, *, actor: str) -> Reservation:
+    known, unit, version, kept = await quotes.booking_facts(session, stay.accommodation_id)
+    try:
+        if unit is None:
+            raise repository.no_unit(stay.accommodation_id)
+        if not unit.active:
+            raise AccommodationInactive(f"{unit.name} is not taking bookings")
+        stay_quote, override = quotes.bookable(
+            known, unit, stay.check_in, stay.check_out, stay.guests, override_reason=stay.override_reason
+        )
+    except AppError:
+        if kept:  # refused on rows this process kept, which may be stale: refuse on fresh ones only
+            raise _CatalogChanged from None
+        raise
     price = Price.of(stay_quote, stay.price)
     expires_at = None
     if stay.status is ReservationStatus.pre_reserved:
@@ -87,6 +121,7 @@ async def hold(session: AsyncSession, stay: NewStay, *, actor: str) -> Reservati
         },
         actor=actor,
         data=data,
+        catalog_version=version,
     )
     log.info(
         "reservation.created",
@@ -170,15 +205,31 @@ def _written(notify: bool) -> Executable:
     """The row under a fresh code, its creation event and (`notify`) its job and wake-up: built once,
     every value bound at execution (`new_<column>`, `new_code`, `events.event_params`)."""
     columns = Reservation.__table__.c
+    # `catalog_version`: the version the stay was priced with (`quotes.booking_facts`), or None when
+    # it was priced in this statement's transaction; a newer one inserts nothing and answers `stale`.
+    priced_with = bindparam("catalog_version", type_=BigInteger)
+    current = or_(priced_with.is_(None), quotes.catalog_version() == priced_with)
+    names = ("code", *_NEW_ROW)
     new = (
         pg_insert(Reservation)
-        .values({name: bindparam(f"new_{name}", type_=columns[name].type) for name in ("code", *_NEW_ROW)})
+        .from_select(
+            names,
+            select(*(bindparam(f"new_{name}", type_=columns[name].type) for name in names)).where(current),
+        )
         .on_conflict_do_nothing()
         .returning(*columns)
         .cte("new")
     )
     event, woken = events.chained(new, from_status=None, notify=notify)
-    written = select(new, event, woken).join_from(new, event, event.c.reservation_id == new.c.id)
+    written = select(new, event, woken, false().label("stale")).join_from(
+        new, event, event.c.reservation_id == new.c.id
+    )
+    nothing = (
+        *(cast(null(), c.type).label(c.name) for c in Reservation.__table__.c),
+        *(cast(null(), c.type).label(c.name) for c in ReservationEvent.__table__.c),
+        literal_column("0").label("woken"),
+    )
+    stale = select(*nothing, true().label("stale")).where(~current)
     # Refused: the first occupying stay in the way, as a reservation row with no event. It reads the
     # statement's snapshot, so a competitor the exclusion check waited for is not in it (`_insert`).
     in_the_way = (
@@ -190,17 +241,19 @@ def _written(notify: bool) -> Executable:
             *Reservation.__table__.c,
             *(cast(null(), c.type).label(c.name) for c in ReservationEvent.__table__.c),
             literal_column("0").label("woken"),
+            false().label("stale"),
         )
         .where(
             Reservation.accommodation_id
             == bindparam("new_accommodation_id", type_=columns["accommodation_id"].type),
             ~exists(select(new.c.id)),
+            current,
         )
         .order_by(Reservation.check_in)
         .limit(1)
     )
-    both = union_all(written, in_the_way)
-    return select(Reservation, ReservationEvent).from_statement(both)
+    every = union_all(written, in_the_way, stale)
+    return select(Reservation, ReservationEvent, every.selected_columns.stale).from_statement(every)
 
 
 async def _insert(
@@ -211,9 +264,11 @@ async def _insert(
     reason: str | None = None,
     data: dict[str, Any] | None = None,
     notify: bool = True,
+    catalog_version: int | None = None,
 ) -> Reservation:
     """Insert the row `values` describe under a fresh code, with its creation event (and, `notify`,
-    its job), in one statement; DatesUnavailable (409) when an occupying stay shares a night.
+    its job), in one statement; DatesUnavailable (409) when an occupying stay shares a night;
+    _CatalogChanged when `catalog_version` is given and no longer current (nothing is inserted).
 
     `ON CONFLICT DO NOTHING` (no target) covers both the exclusion constraint and the unique code, so
     a refusal leaves the transaction usable (no savepoint). A refusal returns the stay in the way with
@@ -224,9 +279,12 @@ async def _insert(
     row_values = {**_ROW_DEFAULTS, **values}
     params = {f"new_{name}": row_values[name] for name in _NEW_ROW}
     params |= events.event_params(values["status"], actor=actor, reason=reason, data=data)
+    params["catalog_version"] = catalog_version
     for _attempt in range(5):
         row = (await session.execute(_written(notify), {**params, "new_code": new_code()})).first()
         unit_id, check_in, check_out = values["accommodation_id"], values["check_in"], values["check_out"]
+        if row is not None and row[2]:
+            raise _CatalogChanged
         if row is not None and row[1] is not None:
             reservation: Reservation = row[0]
             created: ReservationEvent = row[1]

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Date, Integer, Select, String, bindparam, select, true
+from sqlalchemy import ColumnElement, Date, Integer, Select, String, bindparam, func, or_, select, true
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from alojamientos.kit.clock import local_today
-from alojamientos.pricing.models import PriceSettings, Season
+from alojamientos.pricing.models import CatalogVersion, PriceSettings, Season
 from alojamientos.pricing.rules import Quote, UnitPricing
 from alojamientos.pricing.rules import quote as priced
 from alojamientos.pricing.service import (
@@ -50,6 +52,78 @@ async def unit_facts(
     """The settings, the unit (None when there is none) and its seasons for nights in `within`."""
     known, units = await _read(session, _reading("unit"), {"unit_id": accommodation_id}, within)
     return known, units[0] if units else None
+
+
+def catalog_version() -> ColumnElement[int]:
+    """The version of what quotes read, in SQL (0 when no row: nothing changed since it was emptied)."""
+    current = select(CatalogVersion.version).where(CatalogVersion.id == 1).scalar_subquery()
+    return func.coalesce(current, 0)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    known: PricingFacts  # every season of the unit (dated or yearly): good for any range
+    unit: Accommodation
+
+
+_Row = TypeVar("_Row", PriceSettings, Accommodation, Season)
+_kept: dict[int, _Kept] = {}
+_kept_version: int | None = None
+_KEPT_UNITS = 1_000  # a complex has tens of units: far past this, something else is asking
+
+
+async def booking_facts(
+    session: AsyncSession, accommodation_id: int
+) -> tuple[PricingFacts, Accommodation | None, int, bool]:
+    """What a hold reads (the settings, the unit or None, the unit's seasons) and the catalog version
+    it is good for, from this process's memory when it holds them.
+
+    The rows kept may be stale: the statement that books checks the version (`catalog_version()`) and
+    refuses when another process or the panel changed a unit, a price or a season since; the caller
+    then calls `forget_catalog()` and reads again. Nothing checks a refusal (a stay rule, an inactive
+    unit), so the caller reads again before refusing on kept rows: the fourth value says they were
+    kept. The kept rows belong to no session: read them, never change them.
+    """
+    kept = _kept.get(accommodation_id)
+    if kept is not None and _kept_version is not None:
+        return kept.known, kept.unit, _kept_version, True
+    rows = (await session.execute(_any_range(), {"unit_id": accommodation_id})).all()
+    if not rows:  # the settings row was deleted: recreated with defaults, then read again
+        await pricing.settings(session)
+        rows = (await session.execute(_any_range(), {"unit_id": accommodation_id})).all()
+    version: int = rows[0][3]
+    seasons = tuple(
+        _unbound(season) for season in dict.fromkeys(row[2] for row in rows if row[2] is not None)
+    )
+    known = PricingFacts(_unbound(rows[0][0]), seasons)
+    if rows[0][1] is None:
+        return known, None, version, False
+    unit = _unbound(rows[0][1])
+    _keep(accommodation_id, _Kept(known, unit), version)
+    return known, unit, version, False
+
+
+def _unbound(row: _Row) -> _Row:
+    """A copy of a loaded row's columns in an instance no session owns, so nothing expires it (a
+    session's rollback expires its own instances, even ones kept elsewhere)."""
+    mapper = sa_inspect(row).mapper
+    copy: _Row = mapper.class_(**{attr.key: getattr(row, attr.key) for attr in mapper.column_attrs})
+    return copy
+
+
+def _keep(accommodation_id: int, kept: _Kept, version: int) -> None:
+    global _kept_version
+    if version != _kept_version or len(_kept) >= _KEPT_UNITS:
+        _kept.clear()
+        _kept_version = version
+    _kept[accommodation_id] = kept
+
+
+def forget_catalog() -> None:
+    """Drop every kept unit, setting and season (the booking statement found a newer catalog)."""
+    global _kept_version
+    _kept.clear()
+    _kept_version = None
 
 
 async def free_facts(
@@ -106,6 +180,22 @@ def _reading(units: Literal["unit", "free", "free_besides"]) -> Select[PriceSett
         .outerjoin(Season, season_applies(unit.id, (start, end)))
         .where(PriceSettings.id == 1)
         .order_by(unit.capacity, unit.id, Season.id)
+    )
+
+
+@cache
+def _any_range() -> Select[PriceSettings, Accommodation, Season, int]:
+    """`_reading("unit")` with the unit's every season (any range) and the catalog version, bound by
+    `unit_id` alone: what `booking_facts` keeps."""
+    listed = select(Accommodation).where(Accommodation.id == bindparam("unit_id")).subquery()
+    unit = aliased(Accommodation, listed)
+    return (
+        select(PriceSettings, unit, Season, catalog_version().label("catalog_version"))
+        .select_from(PriceSettings)
+        .outerjoin(unit, true())
+        .outerjoin(Season, or_(Season.accommodation_id.is_(None), Season.accommodation_id == unit.id))
+        .where(PriceSettings.id == 1)
+        .order_by(Season.id)
     )
 
 
