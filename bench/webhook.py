@@ -306,7 +306,6 @@ def measure(url: str, args: argparse.Namespace) -> int:
                 "WHATSAPP_API_BASE": graph.url,
                 "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
                 "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN,
-                "RATE_LIMIT_WEBHOOKS_PER_MINUTE": "0",  # measuring the pipeline, not the limiter
             }
             port = free_port()
             cli = [sys.executable, "-m", "alojamientos"]

@@ -28,12 +28,18 @@ async def ok(request: Request) -> JSONResponse:
     return JSONResponse({"ok": True})
 
 
+async def unsigned(request: Request) -> JSONResponse:
+    """A webhook whose signature does not match (what the real ones answer)."""
+    return JSONResponse({"error": {"code": "forbidden"}}, status_code=403)
+
+
 def tiny_app(redis: Redis | None, **options: object) -> Starlette:
     routes = [
         Route("/api/v1/auth/token", ok, methods=["POST"]),
         Route("/admin/login", ok, methods=["GET", "POST"]),
         Route("/api/v1/webhooks/whatsapp", ok, methods=["GET", "POST"]),
         Route("/api/v1/webhooks/mercadopago", ok, methods=["POST"]),
+        Route("/api/v1/webhooks/unsigned", unsigned, methods=["POST"]),
         Route("/api/v1/reservations", ok, methods=["POST"]),
     ]
     app = Starlette(routes=routes)
@@ -118,18 +124,28 @@ async def test_limits_are_per_client_ip_from_the_first_forwarded_hop(redis: Redi
         assert (await client.post("/api/v1/auth/token")).status_code == 200
 
 
-async def test_webhooks_have_a_bigger_budget_and_other_routes_none(redis: Redis, prefix: str) -> None:
+async def test_webhooks_count_only_refused_ones_and_other_routes_none(redis: Redis, prefix: str) -> None:
+    """Meta sends 50 signed messages a second from one IP: none counts. A sender whose signatures fail
+    is cut off after the budget, signed or not from then on, until the window ends."""
     async with http(tiny_app(redis, key_prefix=prefix, webhooks_per_minute=40)) as client:
-        for n in range(40):
+        for n in range(200):
             path = "/api/v1/webhooks/whatsapp" if n % 2 else "/api/v1/webhooks/mercadopago"
             assert (await client.post(path, content=b"{}")).status_code == 200, n
+        for n in range(40):
+            assert (await client.post("/api/v1/webhooks/unsigned", content=b"{}")).status_code == 403, n
         refused = await client.post("/api/v1/webhooks/whatsapp", content=b"{}")
         assert refused.status_code == 429
         assert refused.json()["error"]["code"] == "rate_limited"
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
         # The GET handshake and everything else are not limited.
         assert (await client.get("/api/v1/webhooks/whatsapp")).status_code == 200
         for _ in range(60):
             assert (await client.post("/api/v1/reservations", json={})).status_code == 200
+    # Another IP's refusals are its own.
+    async with http(
+        tiny_app(redis, key_prefix=prefix, webhooks_per_minute=40), client_ip="192.0.2.7"
+    ) as client:
+        assert (await client.post("/api/v1/webhooks/whatsapp", content=b"{}")).status_code == 200
 
 
 async def test_default_webhook_budget_is_well_above_the_login_one(redis: Redis, prefix: str) -> None:
@@ -142,7 +158,7 @@ async def test_a_zero_budget_turns_a_rule_off(redis: Redis, prefix: str) -> None
     async with http(tiny_app(redis, key_prefix=prefix, login_per_minute=0, webhooks_per_minute=1)) as client:
         for _ in range(15):
             assert (await client.post("/api/v1/auth/token")).status_code == 200
-        assert (await client.post("/api/v1/webhooks/whatsapp")).status_code == 200
+        assert (await client.post("/api/v1/webhooks/unsigned")).status_code == 403
         assert (await client.post("/api/v1/webhooks/whatsapp")).status_code == 429
 
 

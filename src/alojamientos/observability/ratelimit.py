@@ -3,7 +3,8 @@
 The counting is the `limits` library's fixed-window strategy (https://limits.readthedocs.io) on its
 async Redis storage, driven through redis-py's asyncio client (`implementation="redispy"`) over the
 application's own connection pool. An admitted request costs one Redis round trip (`limits` runs
-INCRBY and, on a window's first hit, EXPIRE in one Lua script); a refused one a second (TTL, for
+INCRBY and, on a window's first hit, EXPIRE in one Lua script, or a GET for a rule that counts only
+refusals, which then counts a refused request after its answer); a refused one a second (TTL, for
 `Retry-After`). A window starts at its key's first hit and lasts `window` seconds.
 
 nginx limits first (see deploy/nginx/); this is the second line, and the only one on a plain host.
@@ -24,14 +25,14 @@ import logging
 import math
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import FixedWindowRateLimiter
 from redis.asyncio import Redis
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alojamientos.observability.metrics import ERRORS
 
@@ -43,6 +44,10 @@ class Rule:
     """`limit` requests per `window` seconds per client IP for requests matching `methods` and `path`.
 
     `path` ending in `/` matches every path under it; otherwise it must match exactly.
+    `refused_only`: only requests the application refused (400, 401, 403: a bad signature or body)
+    count; while the IP is over the limit every request of its is refused. For signed webhooks: the
+    provider sends as fast as its traffic (Meta, at 50 messages a second, is one IP or a few), and
+    only a sender that can't sign is cut off.
     """
 
     name: str
@@ -50,6 +55,7 @@ class Rule:
     limit: int
     window: int = 60
     methods: frozenset[str] = frozenset({"POST"})
+    refused_only: bool = False
     item: RateLimitItem = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -64,11 +70,12 @@ class Rule:
 
 
 def default_rules(*, login_per_minute: int = 10, webhooks_per_minute: int = 300) -> list[Rule]:
-    """Login 10 a minute (API token and admin form share it), webhooks 300 a minute; 0 turns one off."""
+    """Login 10 a minute (API token and admin form share it), 300 refused webhooks a minute (a signed
+    one never counts); 0 turns one off."""
     return [
         Rule("login", "/api/v1/auth/token", login_per_minute),
         Rule("login", "/admin/login", login_per_minute),  # one budget for both ways of logging in
-        Rule("webhooks", "/api/v1/webhooks/", webhooks_per_minute),
+        Rule("webhooks", "/api/v1/webhooks/", webhooks_per_minute, refused_only=True),
     ]
 
 
@@ -100,6 +107,22 @@ async def _hit(
             return None
         reset_at = await limiter.storage.get_expiry(item.key_for(identifier))
     return max(1, math.ceil(reset_at - time.time()))
+
+
+async def _over(
+    redis: Redis, key_prefix: str, item: RateLimitItem, identifier: str, redis_timeout: float
+) -> int | None:
+    """`_hit` without counting: the seconds until the window resets when it is already full."""
+    limiter = _limiter(redis, key_prefix)
+    async with asyncio.timeout(redis_timeout):
+        if await limiter.test(item, identifier):
+            return None
+        reset_at = await limiter.storage.get_expiry(item.key_for(identifier))
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+_Ask = Callable[[Redis, str, RateLimitItem, str, float], Awaitable[int | None]]
+_REFUSALS = frozenset({400, 401, 403})
 
 
 async def over_limit(
@@ -167,11 +190,29 @@ class RateLimitMiddleware:
         if rule is None:
             await self.app(scope, receive, send)
             return
-        retry_after = await self._check(rule, self._client_ip(scope))
-        if retry_after is None:
-            await self.app(scope, receive, send)
+        ip = self._client_ip(scope)
+        if not rule.refused_only:
+            retry_after = await self._check(rule, ip, _hit)
+            if retry_after is None:
+                await self.app(scope, receive, send)
+                return
+            await self._reject(send, rule, retry_after, path)
             return
-        await self._reject(send, rule, retry_after, path)
+        retry_after = await self._check(rule, ip, _over)
+        if retry_after is not None:
+            await self._reject(send, rule, retry_after, path)
+            return
+        status = 0
+
+        async def send_seen(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, send_seen)
+        if status in _REFUSALS:
+            await self._check(rule, ip, _hit)
 
     def _client_ip(self, scope: Scope) -> str:
         if self.trust_forwarded_for:
@@ -189,15 +230,16 @@ class RateLimitMiddleware:
         except AttributeError:  # app.state.redis before the lifespan ran
             return None
 
-    async def _check(self, rule: Rule, ip: str) -> int | None:
-        """Seconds until the window resets when over the limit; None to let the request through."""
+    async def _check(self, rule: Rule, ip: str, ask: _Ask) -> int | None:
+        """Seconds until the window resets when over the limit; None to let the request through.
+        `ask`: `_hit` counts this request, `_over` only looks."""
         if time.monotonic() < self._skip_until:
             return None
         redis = self._redis()
         if redis is None:
             return None
         try:
-            return await _hit(redis, self.key_prefix, rule.item, f"{rule.name}/{ip}", self.redis_timeout)
+            return await ask(redis, self.key_prefix, rule.item, f"{rule.name}/{ip}", self.redis_timeout)
         except Exception as exc:  # any Redis failure (refused, timeout, auth, OOM) must not block a request
             self._redis_failed(exc)
             return None
