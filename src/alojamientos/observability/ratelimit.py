@@ -3,9 +3,9 @@
 The counting is the `limits` library's fixed-window strategy (https://limits.readthedocs.io) on its
 async Redis storage, driven through redis-py's asyncio client (`implementation="redispy"`) over the
 application's own connection pool. An admitted request costs one Redis round trip (`limits` runs
-INCRBY and, on a window's first hit, EXPIRE in one Lua script, or a GET for a rule that counts only
-refusals, which then counts a refused request after its answer); a refused one a second (TTL, for
-`Retry-After`). A window starts at its key's first hit and lasts `window` seconds.
+INCRBY and, on a window's first hit, EXPIRE in one Lua script), a signed webhook a second (INCRBY -1,
+its hit given back), a refused one a second (TTL, for `Retry-After`). A window starts at its key's
+first hit and lasts `window` seconds.
 
 nginx limits first (see deploy/nginx/); this is the second line, and the only one on a plain host.
 Redis holds nothing that loses data: when it is unreachable or slow the request goes through
@@ -32,7 +32,8 @@ from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import FixedWindowRateLimiter
 from redis.asyncio import Redis
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from alojamientos.observability.metrics import ERRORS
 
@@ -44,10 +45,12 @@ class Rule:
     """`limit` requests per `window` seconds per client IP for requests matching `methods` and `path`.
 
     `path` ending in `/` matches every path under it; otherwise it must match exactly.
-    `refused_only`: only requests the application refused (400, 401, 403: a bad signature or body)
-    count; while the IP is over the limit every request of its is refused. For signed webhooks: the
-    provider sends as fast as its traffic (Meta, at 50 messages a second, is one IP or a few), and
-    only a sender that can't sign is cut off.
+    `signed_free`: a request the application marks as signed (`mark_signed`, once its signature
+    verified) is given back after its answer, so only unsigned ones use the budget: an unsigned
+    Mercado Pago hint, a bad signature, an unknown path. Every request counts while it runs, so a
+    parallel burst can't pass the budget; an IP over it is refused everything until the window ends.
+    For webhooks: the provider sends as fast as its traffic (Meta, at 50 messages a second, is one IP
+    or a few), and only a sender that can't sign is cut off.
     """
 
     name: str
@@ -55,7 +58,7 @@ class Rule:
     limit: int
     window: int = 60
     methods: frozenset[str] = frozenset({"POST"})
-    refused_only: bool = False
+    signed_free: bool = False
     item: RateLimitItem = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -70,12 +73,12 @@ class Rule:
 
 
 def default_rules(*, login_per_minute: int = 10, webhooks_per_minute: int = 300) -> list[Rule]:
-    """Login 10 a minute (API token and admin form share it), 300 refused webhooks a minute (a signed
-    one never counts); 0 turns one off."""
+    """Login 10 a minute (API token and admin form share it), 300 unsigned webhooks a minute (a signed
+    one is given back); 0 turns one off."""
     return [
         Rule("login", "/api/v1/auth/token", login_per_minute),
         Rule("login", "/admin/login", login_per_minute),  # one budget for both ways of logging in
-        Rule("webhooks", "/api/v1/webhooks/", webhooks_per_minute, refused_only=True),
+        Rule("webhooks", "/api/v1/webhooks/", webhooks_per_minute, signed_free=True),
     ]
 
 
@@ -109,20 +112,25 @@ async def _hit(
     return max(1, math.ceil(reset_at - time.time()))
 
 
-async def _over(
+async def _give_back(
     redis: Redis, key_prefix: str, item: RateLimitItem, identifier: str, redis_timeout: float
 ) -> int | None:
-    """`_hit` without counting: the seconds until the window resets when it is already full."""
+    """Undo one `_hit` (a request that turned out not to count); None, like an admitted hit."""
     limiter = _limiter(redis, key_prefix)
     async with asyncio.timeout(redis_timeout):
-        if await limiter.test(item, identifier):
-            return None
-        reset_at = await limiter.storage.get_expiry(item.key_for(identifier))
-    return max(1, math.ceil(reset_at - time.time()))
+        await limiter.storage.incr(item.key_for(identifier), item.get_expiry(), amount=-1)
+    return None
+
+
+def mark_signed(request: Request) -> None:
+    """The request carried a valid provider signature: a `signed_free` rule gives its hit back."""
+    request.scope.setdefault("state", {})[_SIGNED] = True
+
+
+_SIGNED = "alojamientos.ratelimit.signed"
 
 
 _Ask = Callable[[Redis, str, RateLimitItem, str, float], Awaitable[int | None]]
-_REFUSALS = frozenset({400, 401, 403})
 
 
 async def over_limit(
@@ -191,28 +199,13 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         ip = self._client_ip(scope)
-        if not rule.refused_only:
-            retry_after = await self._check(rule, ip, _hit)
-            if retry_after is None:
-                await self.app(scope, receive, send)
-                return
-            await self._reject(send, rule, retry_after, path)
-            return
-        retry_after = await self._check(rule, ip, _over)
+        retry_after = await self._check(rule, ip, _hit)
         if retry_after is not None:
             await self._reject(send, rule, retry_after, path)
             return
-        status = 0
-
-        async def send_seen(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        await self.app(scope, receive, send_seen)
-        if status in _REFUSALS:
-            await self._check(rule, ip, _hit)
+        await self.app(scope, receive, send)
+        if rule.signed_free and scope.get("state", {}).get(_SIGNED):
+            await self._check(rule, ip, _give_back)
 
     def _client_ip(self, scope: Scope) -> str:
         if self.trust_forwarded_for:
@@ -232,7 +225,7 @@ class RateLimitMiddleware:
 
     async def _check(self, rule: Rule, ip: str, ask: _Ask) -> int | None:
         """Seconds until the window resets when over the limit; None to let the request through.
-        `ask`: `_hit` counts this request, `_over` only looks."""
+        `ask`: `_hit` counts this request, `_give_back` undoes that."""
         if time.monotonic() < self._skip_until:
             return None
         redis = self._redis()

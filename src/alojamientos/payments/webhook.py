@@ -36,7 +36,7 @@ from alojamientos.jobs.models import Job
 from alojamientos.jobs.queue import enqueue
 from alojamientos.kit.clock import utc_now
 from alojamientos.observability.metrics import ERRORS, MERCADOPAGO_NOTIFICATIONS
-from alojamientos.observability.ratelimit import over_limit
+from alojamientos.observability.ratelimit import mark_signed, over_limit
 from alojamientos.payments.mercadopago import signature
 from alojamientos.payments.mercadopago.notifications import (
     PAYMENT,
@@ -85,6 +85,8 @@ async def notification(request: Request, session: SessionDep) -> dict[str, str]:
         raise NotFound("the Mercado Pago webhook is not configured (MERCADOPAGO_ACCESS_TOKEN)")
     body = await _read_body(request)
     signed = _verify(request, settings)
+    if signed:
+        mark_signed(request)  # Mercado Pago's own delivery: never counted against the webhook rate limit
     try:
         note = parse(_query(request), body)
     except InvalidNotification as exc:

@@ -86,11 +86,11 @@ async def _hold(session: AsyncSession, stay: NewStay, *, actor: str) -> Reservat
         stay_quote, override = quotes.bookable(
             known, unit, stay.check_in, stay.check_out, stay.guests, override_reason=stay.override_reason
         )
+        price = Price.of(stay_quote, stay.price)  # an agreed discount is checked against the list total
     except AppError:
         if kept:  # refused on rows this process kept, which may be stale: refuse on fresh ones only
             raise _CatalogChanged from None
         raise
-    price = Price.of(stay_quote, stay.price)
     expires_at = None
     if stay.status is ReservationStatus.pre_reserved:
         expires_at = utc_now() + window(known.policy, stay.payment_method)

@@ -7,7 +7,19 @@ from datetime import date
 from functools import cache
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, Date, Integer, Select, String, bindparam, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    RowMapping,
+    Select,
+    String,
+    bindparam,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -87,28 +99,26 @@ async def booking_facts(
     kept = _kept.get(accommodation_id)
     if kept is not None and _kept_version is not None:
         return kept.known, kept.unit, _kept_version, True
-    rows = (await session.execute(_any_range(), {"unit_id": accommodation_id})).all()
+    rows = (await session.execute(_any_range(), {"unit_id": accommodation_id})).mappings().all()
     if not rows:  # the settings row was deleted: recreated with defaults, then read again
         await pricing.settings(session)
-        rows = (await session.execute(_any_range(), {"unit_id": accommodation_id})).all()
-    version: int = rows[0][3]
-    seasons = tuple(
-        _unbound(season) for season in dict.fromkeys(row[2] for row in rows if row[2] is not None)
-    )
-    known = PricingFacts(_unbound(rows[0][0]), seasons)
-    if rows[0][1] is None:
+        rows = (await session.execute(_any_range(), {"unit_id": accommodation_id})).mappings().all()
+    version: int = rows[0]["catalog_version"]
+    seasons = tuple(_built(Season, "n_", row) for row in rows if row["n_id"] is not None)
+    known = PricingFacts(_built(PriceSettings, "s_", rows[0]), seasons)
+    if rows[0]["u_id"] is None:
         return known, None, version, False
-    unit = _unbound(rows[0][1])
+    unit = _built(Accommodation, "u_", rows[0])
     _keep(accommodation_id, _Kept(known, unit), version)
     return known, unit, version, False
 
 
-def _unbound(row: _Row) -> _Row:
-    """A copy of a loaded row's columns in an instance no session owns, so nothing expires it (a
-    session's rollback expires its own instances, even ones kept elsewhere)."""
-    mapper = sa_inspect(row).mapper
-    copy: _Row = mapper.class_(**{attr.key: getattr(row, attr.key) for attr in mapper.column_attrs})
-    return copy
+def _built(model: type[_Row], prefix: str, row: RowMapping) -> _Row:
+    """An instance of `model` from its columns in `row` (labelled `prefix` + name) that no session
+    owns: nothing expires it or refreshes it, and no session's own copy, read earlier in a longer
+    transaction, is taken for the current row."""
+    mapper = sa_inspect(model)
+    return model(**{attr.key: row[prefix + attr.columns[0].name] for attr in mapper.column_attrs})
 
 
 def _keep(accommodation_id: int, kept: _Kept, version: int) -> None:
@@ -184,18 +194,25 @@ def _reading(units: Literal["unit", "free", "free_besides"]) -> Select[PriceSett
 
 
 @cache
-def _any_range() -> Select[PriceSettings, Accommodation, Season, int]:
-    """`_reading("unit")` with the unit's every season (any range) and the catalog version, bound by
-    `unit_id` alone: what `booking_facts` keeps."""
-    listed = select(Accommodation).where(Accommodation.id == bindparam("unit_id")).subquery()
-    unit = aliased(Accommodation, listed)
+def _any_range() -> Select[*tuple[Any, ...]]:
+    """The settings, the unit (`unit_id`) and its every season (the complex's and its own, any range),
+    with the catalog version, as plain columns (`s_`, `u_`, `n_` + name): what `booking_facts` keeps.
+    Columns, not ORM entities, so the session's identity map never answers with rows it read before."""
+    settings, units, seasons = PriceSettings.__table__, Accommodation.__table__, Season.__table__
     return (
-        select(PriceSettings, unit, Season, catalog_version().label("catalog_version"))
-        .select_from(PriceSettings)
-        .outerjoin(unit, true())
-        .outerjoin(Season, or_(Season.accommodation_id.is_(None), Season.accommodation_id == unit.id))
-        .where(PriceSettings.id == 1)
-        .order_by(Season.id)
+        select(
+            *(c.label(f"s_{c.name}") for c in settings.c),
+            *(c.label(f"u_{c.name}") for c in units.c),
+            *(c.label(f"n_{c.name}") for c in seasons.c),
+            catalog_version().label("catalog_version"),
+        )
+        .select_from(
+            settings.outerjoin(units, units.c.id == bindparam("unit_id", type_=Integer)).outerjoin(
+                seasons, or_(seasons.c.accommodation_id.is_(None), seasons.c.accommodation_id == units.c.id)
+            )
+        )
+        .where(settings.c.id == 1)
+        .order_by(seasons.c.id)
     )
 
 

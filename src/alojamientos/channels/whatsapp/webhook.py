@@ -16,6 +16,7 @@ from alojamientos.channels.whatsapp.service import receive_inbound, record_statu
 from alojamientos.config import Settings
 from alojamientos.errors import AppError, NotFound
 from alojamientos.kit.inputs import without_nul
+from alojamientos.observability.ratelimit import mark_signed
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
@@ -63,6 +64,7 @@ async def receive(request: Request) -> dict[str, str]:
         raise SignatureMissing("X-Hub-Signature-256 is required")
     if not signature.valid(settings.whatsapp_app_secret.get_secret_value(), body, header):
         raise Forbidden("X-Hub-Signature-256 does not match the body")
+    mark_signed(request)  # Meta's own delivery: never counted against the webhook rate limit
     try:
         envelope = without_nul(json.loads(body))  # PostgreSQL cannot store U+0000
     except (ValueError, UnicodeDecodeError):

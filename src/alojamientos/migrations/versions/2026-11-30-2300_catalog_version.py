@@ -41,6 +41,9 @@ def upgrade() -> None:
         sa.CheckConstraint("id = 1", name=op.f("ck_catalog_versions_singleton")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_versions")),
     )
+    # A first version of its own, so a database upgraded again after a downgrade never reads one it
+    # read before (no row would read as 0, as it did the first time).
+    op.execute("INSERT INTO catalog_versions (id, version) VALUES (1, nextval('catalog_version_seq'))")
     op.execute(
         """
         CREATE FUNCTION bump_catalog_version() RETURNS trigger LANGUAGE plpgsql AS $$
