@@ -7,28 +7,43 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import httpx
 import psycopg
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from alojamientos.db import Database
 from alojamientos.pricing.models import PriceSettings
 from alojamientos.pricing.service import pricing
 from alojamientos.reservations import holds
-from alojamientos.reservations.models import Accommodation, ReservationSource
+from alojamientos.reservations.models import Accommodation, Reservation, ReservationSource
 from alojamientos.reservations.types import NewStay
 from tests.fixtures.api import create_unit, hold
 from tests.fixtures.database import psycopg_url
 from tests.payments.test_ledger import plain_weekdays
+from tests.reservations.test_catalog_cache import elsewhere
 
 
-def elsewhere(clean_db: str, statement: str, *params: object) -> None:
-    """`statement`, committed by a connection that is not this process's pool."""
-    with psycopg.connect(psycopg_url(clean_db), autocommit=True) as conn:
-        conn.execute(statement, params)  # type: ignore[arg-type]
+async def _hold_two_nights(
+    session: AsyncSession, unit_id: int, start: date, *, whatsapp: bool = False
+) -> Reservation:
+    """`holds.hold` inside the caller's transaction, as the conversation (`whatsapp`) or the panel do."""
+    return await holds.hold(
+        session,
+        NewStay(
+            accommodation_id=unit_id,
+            check_in=start,
+            check_out=start + timedelta(days=2),
+            guests=2,
+            guest_name="Lucía",
+            guest_phone="+5492944555555" if whatsapp else None,
+            **({"source": ReservationSource.whatsapp} if whatsapp else {}),
+        ),
+        actor="guest:whatsapp" if whatsapp else "operator:x",
+    )
 
 
 async def _wait_for_lock_wait(clean_db: str, like: str) -> None:
@@ -88,19 +103,7 @@ async def test_a_transaction_that_read_the_unit_before_an_edit_does_not_poison_t
         # kept in a local for the reply after the hold (the identity map only holds weak references).
         loaded = await session.get(Accommodation, unit["id"])
         elsewhere(clean_db, "UPDATE accommodations SET base_price = 70000 WHERE id = %s", unit["id"])
-        await holds.hold(
-            session,
-            NewStay(
-                accommodation_id=unit["id"],
-                check_in=start,
-                check_out=start + timedelta(days=2),
-                guests=2,
-                guest_name="Lucía",
-                guest_phone="+5492944555555",
-                source=ReservationSource.whatsapp,
-            ),
-            actor="guest:whatsapp",
-        )
+        await _hold_two_nights(session, unit["id"], start, whatsapp=True)
         assert loaded is not None
     later = await hold(client, unit["id"], start + timedelta(days=7))
     assert later.status_code == 201, later.text
@@ -119,19 +122,7 @@ async def test_settings_read_earlier_in_the_transaction_do_not_poison_the_cache(
         # pricing.settings(session)`, kept in the turn's context and the session's info).
         await pricing.settings(session)
         elsewhere(clean_db, "UPDATE price_settings SET deposit_percent = 50")
-        await holds.hold(
-            session,
-            NewStay(
-                accommodation_id=unit["id"],
-                check_in=start,
-                check_out=start + timedelta(days=2),
-                guests=2,
-                guest_name="Lucía",
-                guest_phone="+5492944555555",
-                source=ReservationSource.whatsapp,
-            ),
-            actor="guest:whatsapp",
-        )
+        await _hold_two_nights(session, unit["id"], start, whatsapp=True)
     later = await hold(client, unit["id"], start + timedelta(days=7))
     assert later.status_code == 201, later.text
     assert (later.json()["total_amount"], later.json()["deposit_amount"]) == ("100000.00", "50000.00")
@@ -169,18 +160,7 @@ async def test_an_edit_and_a_hold_in_one_transaction_then_rolled_back(
             row = await session.get(Accommodation, unit["id"])
             assert row is not None
             row.base_price = Decimal("90000")
-            made = await holds.hold(
-                session,
-                NewStay(
-                    accommodation_id=unit["id"],
-                    check_in=start,
-                    check_out=start + timedelta(days=2),
-                    guests=2,
-                    guest_name="Lucía",
-                    guest_phone=None,
-                ),
-                actor="operator:x",
-            )
+            made = await _hold_two_nights(session, unit["id"], start)
             assert made.total_amount == Decimal("180000.00")
             await tx.rollback()
     after = await hold(client, unit["id"], start)
@@ -200,18 +180,7 @@ async def test_an_edit_in_the_same_transaction_after_a_kept_hold(
         policy = await session.scalar(select(PriceSettings).where(PriceSettings.id == 1))
         assert policy is not None
         policy.deposit_percent = Decimal("40")
-        made = await holds.hold(
-            session,
-            NewStay(
-                accommodation_id=unit["id"],
-                check_in=start + timedelta(days=7),
-                check_out=start + timedelta(days=9),
-                guests=2,
-                guest_name="Lucía",
-                guest_phone=None,
-            ),
-            actor="operator:x",
-        )
+        made = await _hold_two_nights(session, unit["id"], start + timedelta(days=7))
         assert made.deposit_amount == Decimal("40000.00")
     later = await hold(client, unit["id"], start + timedelta(days=14))
     assert later.json()["deposit_amount"] == "40000.00", later.text

@@ -64,20 +64,22 @@ async def hold(session: AsyncSession, stay: NewStay, *, actor: str) -> Reservati
     """
     if stay.source is not ReservationSource.admin and (stay.override_reason or stay.price):
         raise InvalidOverride("only an operator can agree a price or book past a rule")
+    fresh = False
     for _attempt in range(5):
         try:
-            return await _hold(session, stay, actor=actor)
-        except _CatalogChanged:  # a unit, a price or a season changed since this process read them
-            quotes.forget_catalog()
+            return await _hold(session, stay, actor=actor, fresh=fresh)
+        except _CatalogChanged:  # priced or refused on kept rows that may be stale: read them again
+            fresh = True
     raise RuntimeError("the units, prices or seasons kept changing while booking: 5 attempts")
 
 
 class _CatalogChanged(Exception):
-    """The booking statement saw a newer catalog version than the facts the stay was priced with."""
+    """The booking statement saw a newer catalog version than the facts the stay was priced with, or
+    kept facts refused the stay."""
 
 
-async def _hold(session: AsyncSession, stay: NewStay, *, actor: str) -> Reservation:
-    known, unit, version, kept = await quotes.booking_facts(session, stay.accommodation_id)
+async def _hold(session: AsyncSession, stay: NewStay, *, actor: str, fresh: bool) -> Reservation:
+    known, unit, version, kept = await quotes.booking_facts(session, stay.accommodation_id, fresh=fresh)
     try:
         if unit is None:
             raise repository.no_unit(stay.accommodation_id)
@@ -224,12 +226,12 @@ def _written(notify: bool) -> Executable:
     written = select(new, event, woken, false().label("stale")).join_from(
         new, event, event.c.reservation_id == new.c.id
     )
-    nothing = (
-        *(cast(null(), c.type).label(c.name) for c in Reservation.__table__.c),
+    no_event = (
         *(cast(null(), c.type).label(c.name) for c in ReservationEvent.__table__.c),
         literal_column("0").label("woken"),
     )
-    stale = select(*nothing, true().label("stale")).where(~current)
+    no_row = (cast(null(), c.type).label(c.name) for c in Reservation.__table__.c)
+    stale = select(*no_row, *no_event, true().label("stale")).where(~current)
     # Refused: the first occupying stay in the way, as a reservation row with no event. It reads the
     # statement's snapshot, so a competitor the exclusion check waited for is not in it (`_insert`).
     in_the_way = (
@@ -239,8 +241,7 @@ def _written(notify: bool) -> Executable:
         )
         .with_only_columns(
             *Reservation.__table__.c,
-            *(cast(null(), c.type).label(c.name) for c in ReservationEvent.__table__.c),
-            literal_column("0").label("woken"),
+            *no_event,
             false().label("stale"),
         )
         .where(

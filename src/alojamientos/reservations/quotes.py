@@ -54,16 +54,8 @@ from alojamientos.reservations.types import MAX_REASON, UnitQuote
 
 async def facts(session: AsyncSession, accommodation_id: int, within: tuple[date, date]) -> PricingFacts:
     """The settings and the unit's seasons for nights in `within`, in one statement."""
-    known, _ = await unit_facts(session, accommodation_id, within)
+    known, _ = await _read(session, _reading("unit"), {"unit_id": accommodation_id}, within)
     return known
-
-
-async def unit_facts(
-    session: AsyncSession, accommodation_id: int, within: tuple[date, date]
-) -> tuple[PricingFacts, Accommodation | None]:
-    """The settings, the unit (None when there is none) and its seasons for nights in `within`."""
-    known, units = await _read(session, _reading("unit"), {"unit_id": accommodation_id}, within)
-    return known, units[0] if units else None
 
 
 def catalog_version() -> ColumnElement[int]:
@@ -79,25 +71,26 @@ class _Kept:
 
 
 _Row = TypeVar("_Row", PriceSettings, Accommodation, Season)
-_kept: dict[int, _Kept] = {}
-_kept_version: int | None = None
+_kept: dict[int, _Kept] = {}  # every entry read at `_kept_version`
+_kept_version = 0
 _KEPT_UNITS = 1_000  # a complex has tens of units: far past this, something else is asking
 
 
 async def booking_facts(
-    session: AsyncSession, accommodation_id: int
+    session: AsyncSession, accommodation_id: int, *, fresh: bool = False
 ) -> tuple[PricingFacts, Accommodation | None, int, bool]:
     """What a hold reads (the settings, the unit or None, the unit's seasons) and the catalog version
-    it is good for, from this process's memory when it holds them.
+    it is good for, from this process's memory when it holds them (unless `fresh`).
 
     The rows kept may be stale: the statement that books checks the version (`catalog_version()`) and
     refuses when another process or the panel changed a unit, a price or a season since; the caller
-    then calls `forget_catalog()` and reads again. Nothing checks a refusal (a stay rule, an inactive
-    unit), so the caller reads again before refusing on kept rows: the fourth value says they were
-    kept. The kept rows belong to no session: read them, never change them.
+    then reads again with `fresh` (a new version drops every row kept at the old one). Nothing checks
+    a refusal (a stay rule, an inactive unit), so the caller reads again before refusing on kept rows:
+    the fourth value says they were kept. The kept rows belong to no session: read them, never change
+    them.
     """
-    kept = _kept.get(accommodation_id)
-    if kept is not None and _kept_version is not None:
+    kept = None if fresh else _kept.get(accommodation_id)
+    if kept is not None:
         return kept.known, kept.unit, _kept_version, True
     rows = (await session.execute(_any_range(), {"unit_id": accommodation_id})).mappings().all()
     if not rows:  # the settings row was deleted: recreated with defaults, then read again
@@ -127,13 +120,6 @@ def _keep(accommodation_id: int, kept: _Kept, version: int) -> None:
         _kept.clear()
         _kept_version = version
     _kept[accommodation_id] = kept
-
-
-def forget_catalog() -> None:
-    """Drop every kept unit, setting and season (the booking statement found a newer catalog)."""
-    global _kept_version
-    _kept.clear()
-    _kept_version = None
 
 
 async def free_facts(
